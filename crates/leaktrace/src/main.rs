@@ -1,0 +1,64 @@
+//! `leaktrace`: tell whether a leaked file of personal data is yours, who is in it, where it
+//! came from and when. See README.md for a tour and ARCHITECTURE.md for the code map.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+mod exit;
+
+/// Options shared by every subcommand.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Global {
+    /// Workspace directory (catalog, index, key). Defaults to $LEAKTRACE_HOME, else ./.leaktrace
+    #[arg(long, global = true, env = "LEAKTRACE_HOME", default_value = ".leaktrace")]
+    pub home: PathBuf,
+    /// Colour output: auto (only on a terminal), always or never
+    #[arg(long, global = true, default_value = "auto", value_parser = ["auto", "always", "never"])]
+    pub color: String,
+    /// Print nothing but errors and the requested output
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "leaktrace",
+    version,
+    about = "Tell whether a leaked file of personal data is yours, who is in it, where it came from and when.",
+    propagate_version = true
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read a file of any supported format and type every column (no workspace needed)
+    Scan(cmd::scan::Args),
+    /// Generate a synthetic French population, recipient extracts and leak scenarios
+    Synth(cmd::synth::Args),
+    /// Run the whole chain on built-in synthetic data
+    Demo(cmd::demo::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => cmd::scan::run(args, &cli.global),
+        Command::Synth(args) => cmd::synth::run(args, &cli.global),
+        Command::Demo(args) => cmd::demo::run(args, &cli.global),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("leaktrace: error: {err:#}");
+            exit::code_for(&err)
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! Text folding for names, communes and other free text.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Fold text for comparison: NFKD, drop combining marks, upper-case, map `Œ`/`Æ`/`ß`,
+/// turn punctuation (apostrophes, hyphens, dots, commas) into spaces and collapse runs of
+/// white space. `"  Hélène-Marie d'Orléans "` → `"HELENE MARIE D ORLEANS"`.
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.nfkd() {
+        if unicode_normalization::char::is_combining_mark(c) {
+            continue;
+        }
+        let mapped: &str = match c {
+            'œ' | 'Œ' => "OE",
+            'æ' | 'Æ' => "AE",
+            'ß' => "SS",
+            'ø' | 'Ø' => "O",
+            'ł' | 'Ł' => "L",
+            'đ' | 'Đ' => "D",
+            _ => "",
+        };
+        if !mapped.is_empty() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push_str(mapped);
+            continue;
+        }
+        if c.is_alphanumeric() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            for u in c.to_uppercase() {
+                out.push(u);
+            }
+        } else {
+            pending_space = true;
+        }
+    }
+    out
+}
+
+/// ASCII upper case without accents, keeping hyphens and apostrophes as written — the style
+/// of legacy exports (`HÉLÈNE` → `HELENE`, `Saint-Étienne` → `SAINT-ETIENNE`).
+pub fn upper_ascii(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.nfkd() {
+        if unicode_normalization::char::is_combining_mark(c) {
+            continue;
+        }
+        match c {
+            'œ' | 'Œ' => out.push_str("OE"),
+            'æ' | 'Æ' => out.push_str("AE"),
+            _ => out.extend(c.to_uppercase()),
+        }
+    }
+    out
+}
+
+/// Strip accents only, keeping case and punctuation (`Hélène` → `Helene`).
+pub fn strip_accents(s: &str) -> String {
+    s.nfkd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .collect()
+}
+
+/// Title case for a name: first letter of each word (after space, hyphen or apostrophe)
+/// upper, the rest lower (`JEAN-PIERRE` → `Jean-Pierre`).
+pub fn title_case(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut start = true;
+    for c in s.chars() {
+        if start {
+            out.extend(c.to_uppercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        start = matches!(c, ' ' | '-' | '\'' | '’');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn folds() {
+        assert_eq!(fold("  Hélène-Marie d'Orléans "), "HELENE MARIE D ORLEANS");
+        assert_eq!(fold("Cœur"), "COEUR");
+        assert_eq!(fold("ÉLODIE"), fold("élodie"));
+        assert_eq!(upper_ascii("Saint-Étienne"), "SAINT-ETIENNE");
+        assert_eq!(strip_accents("Hélène"), "Helene");
+        assert_eq!(title_case("JEAN-PIERRE"), "Jean-Pierre");
+        assert_eq!(title_case("d'ARTAGNAN"), "D'Artagnan");
+    }
+
+    proptest! {
+        #[test]
+        fn fold_is_idempotent(s in "\\PC{0,30}") {
+            let f = fold(&s);
+            prop_assert_eq!(fold(&f), f);
+        }
+
+        #[test]
+        fn fold_ignores_case_and_accents(s in "[a-zA-Zéèêàçôîùï' -]{0,30}") {
+            prop_assert_eq!(fold(&s.to_uppercase()), fold(&strip_accents(&s)));
+        }
+    }
+}
