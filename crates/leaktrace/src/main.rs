@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod cmd;
 mod exit;
+pub mod ui;
 
 /// Options shared by every subcommand.
 #[derive(Debug, Clone, clap::Args)]
