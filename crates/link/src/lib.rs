@@ -434,12 +434,12 @@ mod tests {
         assert!(trace.converged, "{trace:?}");
         let (m, _, prior) = truth();
         assert!((model.prior - prior).abs() < 0.02, "prior {}", model.prior);
-        for i in 0..3 {
+        for (i, truth_m) in m.iter().enumerate() {
             assert!(
-                (model.fields[i].m[0] - m[i][0]).abs() < 0.03,
+                (model.fields[i].m[0] - truth_m[0]).abs() < 0.03,
                 "field {i}: m0 {} vs {}",
                 model.fields[i].m[0],
-                m[i][0]
+                truth_m[0]
             );
         }
         let errors = pairs
