@@ -14,7 +14,12 @@ pub mod ui;
 #[derive(Debug, Clone, clap::Args)]
 pub struct Global {
     /// Workspace directory (catalog, index, key). Defaults to $LEAKTRACE_HOME, else ./.leaktrace
-    #[arg(long, global = true, env = "LEAKTRACE_HOME", default_value = ".leaktrace")]
+    #[arg(
+        long,
+        global = true,
+        env = "LEAKTRACE_HOME",
+        default_value = ".leaktrace"
+    )]
     pub home: PathBuf,
     /// Colour output: auto (only on a terminal), always or never
     #[arg(long, global = true, default_value = "auto", value_parser = ["auto", "always", "never"])]
@@ -40,8 +45,6 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Read a file of any supported format and type every column (no workspace needed)
-    Scan(cmd::scan::Args),
     /// Generate a synthetic French population, recipient extracts and leak scenarios
     Synth(cmd::synth::Args),
     /// Run the whole chain on built-in synthetic data
@@ -51,7 +54,6 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Scan(args) => cmd::scan::run(args, &cli.global),
         Command::Synth(args) => cmd::synth::run(args, &cli.global),
         Command::Demo(args) => cmd::demo::run(args, &cli.global),
     };

@@ -56,7 +56,9 @@ mod tests {
             Some("marie.dupont@orange.fr")
         );
         assert!(is_valid("jean-luc.o'neil+pe@free.fr"));
-        for s in ["", "a@b", "no at.fr", "x@@y.fr", "x@y.f", "a b@c.fr", "@x.fr", "x@.fr"] {
+        for s in [
+            "", "a@b", "no at.fr", "x@@y.fr", "x@y.f", "a b@c.fr", "@x.fr", "x@.fr",
+        ] {
             assert!(!is_valid(s), "{s}");
         }
         assert_eq!(domain("a.b@SFR.fr").as_deref(), Some("sfr.fr"));

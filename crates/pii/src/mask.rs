@@ -18,13 +18,22 @@ pub fn mask(ty: ColumnType, value: &str) -> String {
         ColumnType::Nir => match crate::nir::parse(v) {
             Some(n) => {
                 let c = n.as_str();
-                format!("{} {} {} ** *** *** {}", &c[0..1], &c[1..3], &c[3..5], &c[13..15])
+                format!(
+                    "{} {} {} ** *** *** {}",
+                    &c[0..1],
+                    &c[1..3],
+                    &c[3..5],
+                    &c[13..15]
+                )
             }
             None => generic(v, 2),
         },
         ColumnType::Email => match v.split_once('@') {
             Some((local, domain)) => {
-                let keep: String = local.chars().take(2.min(local.chars().count() / 2)).collect();
+                let keep: String = local
+                    .chars()
+                    .take(2.min(local.chars().count() / 2))
+                    .collect();
                 format!("{keep}***@{domain}")
             }
             None => generic(v, 1),
@@ -95,7 +104,10 @@ mod tests {
         let m = mask(ColumnType::Nir, &nir);
         assert!(m.starts_with("2 89 05 ** *** *** "), "{m}");
         assert_eq!(&m[m.len() - 2..], &nir[13..]);
-        assert_eq!(mask(ColumnType::Email, "marie.dupont@orange.fr"), "ma***@orange.fr");
+        assert_eq!(
+            mask(ColumnType::Email, "marie.dupont@orange.fr"),
+            "ma***@orange.fr"
+        );
         assert_eq!(mask(ColumnType::Phone, "+33612345678"), "06 ** ** ** 78");
         assert_eq!(mask(ColumnType::LastName, "Dupont"), "D***");
         assert_eq!(mask(ColumnType::BirthDate, "12/05/1989"), "**/**/1989");

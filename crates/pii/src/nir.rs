@@ -1,7 +1,7 @@
 //! French social security number (NIR, "numéro de sécurité sociale").
 //!
-//! Layout: sex (1) + birth year (2) + birth month (2) + department (2, `2A`/`2B` for Corsica)
-//! + commune (3) + order (3) + key (2), where key = 97 − (first 13 digits mod 97) and Corsica's
+//! Layout: sex (1), birth year (2), birth month (2), department (2, `2A`/`2B` for Corsica),
+//! commune (3), order (3) and key (2), where key = 97 − (first 13 digits mod 97) and Corsica's
 //! `2A`/`2B` count as `19`/`18` for the key. Overseas births use a 3-digit department (97x) and a
 //! 2-digit commune. Written forms accepted: plain, with spaces, dots or dashes.
 

@@ -210,6 +210,9 @@ mod tests {
         assert!(r.is_postal_code("75001"));
         assert!(r.is_rome_code("a1101"));
         assert_eq!(r.last_name_rank("MARTIN"), Some(1));
-        assert_eq!(r.commune_by_insee("2a004").map(|c| c.department.as_str()), Some("2A"));
+        assert_eq!(
+            r.commune_by_insee("2a004").map(|c| c.department.as_str()),
+            Some("2A")
+        );
     }
 }
