@@ -160,12 +160,15 @@ pub fn write_xlsx(
     headers: &[String],
     rows: &[Vec<String>],
 ) -> Result<(), SynthError> {
-    use rust_xlsxwriter::{Format, Workbook};
+    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
     let xerr = |e: rust_xlsxwriter::XlsxError| SynthError::Xlsx {
         path: path.to_path_buf(),
         message: e.to_string(),
     };
     let mut wb = Workbook::new();
+    // A fixed creation time keeps the file byte-identical from run to run.
+    let created = ExcelDateTime::from_ymd(2026, 1, 1).map_err(xerr)?;
+    wb.set_properties(&DocProperties::new().set_creation_datetime(&created));
     let ws = wb.add_worksheet();
     ws.set_name(sheet).map_err(xerr)?;
     let bold = Format::new().set_bold();

@@ -295,6 +295,8 @@ fn all_files(dir: &Path) -> Vec<std::path::PathBuf> {
 #[test]
 fn same_seed_same_bytes_other_seed_other_bytes() {
     let (a, _) = small(9);
+    // Cross a second boundary so that a timestamp written into any file would show.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     let (b, _) = small(9);
     let (c, _) = small(10);
     let fa = all_files(a.path());

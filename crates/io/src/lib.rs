@@ -1,0 +1,252 @@
+//! Streaming readers for leaked files.
+//!
+//! [`open`] sniffs the compression (magic bytes, not the extension), the text encoding (BOM,
+//! UTF-16, UTF-8, else Windows-1252) and the CSV dialect (delimiter among `,` `;` tab `|`,
+//! header or not) from the first 64 KiB, then streams records in constant memory.
+//!
+//! Errors name the file, the record and the problem, and never quote field contents.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+mod sniff;
+
+pub use sniff::{detect_header, sniff_delimiter};
+
+/// Bytes read to sniff the encoding and the dialect.
+pub const SNIFF_BYTES: usize = 64 * 1024;
+
+/// Errors from the readers.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: the file is empty")]
+    Empty { path: PathBuf },
+    #[error("{path}: this does not look like a text table (binary data at byte {offset})")]
+    Binary { path: PathBuf, offset: usize },
+    #[error("{path}: record {record} (line {line}): {problem}")]
+    Record {
+        path: PathBuf,
+        record: u64,
+        line: u64,
+        problem: String,
+    },
+}
+
+/// Compression wrapper found around the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    Gzip,
+}
+
+/// What was sniffed about a file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileInfo {
+    /// `csv` for every delimited text (the delimiter says which dialect).
+    pub format: String,
+    pub compression: Option<Compression>,
+    /// `utf-8`, `utf-8-bom`, `utf-16le`, `utf-16be` or `windows-1252`.
+    pub encoding: String,
+    pub delimiter: char,
+    pub has_header: bool,
+    /// Size of the file on disk.
+    pub bytes: u64,
+}
+
+/// Options for [`open`]; `None` means "sniff it".
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    pub delimiter: Option<u8>,
+    pub has_header: Option<bool>,
+}
+
+/// Counters of recoverable problems met while reading.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Warnings {
+    /// Records whose field count differs from the header's (or the first record's).
+    pub ragged_records: u64,
+}
+
+/// A streaming reader of one delimited table.
+pub struct Reader {
+    path: PathBuf,
+    info: FileInfo,
+    columns: Vec<String>,
+    csv: csv::Reader<Box<dyn Read + Send>>,
+    record: csv::StringRecord,
+    next_index: u64,
+    warnings: Warnings,
+}
+
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader")
+            .field("path", &self.path)
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+fn raw_stream(path: &Path) -> Result<(Box<dyn Read + Send>, Option<Compression>), ReadError> {
+    let io = |e| ReadError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let mut f = File::open(path).map_err(io)?;
+    let mut magic = [0u8; 2];
+    let n = f.read(&mut magic).map_err(io)?;
+    let f = File::open(path).map_err(io)?;
+    if n == 2 && magic == [0x1f, 0x8b] {
+        Ok((
+            Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(f))),
+            Some(Compression::Gzip),
+        ))
+    } else {
+        Ok((Box::new(BufReader::new(f)), None))
+    }
+}
+
+fn read_prefix(r: &mut dyn Read, n: usize) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(n);
+    r.take(n as u64).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// Open a delimited text file (optionally gzip-compressed), sniffing what is not given.
+pub fn open(path: &Path, opts: &ReadOptions) -> Result<Reader, ReadError> {
+    let io = |e| ReadError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let bytes = std::fs::metadata(path).map_err(io)?.len();
+    let (mut stream, compression) = raw_stream(path)?;
+    let sample = read_prefix(&mut stream, SNIFF_BYTES).map_err(io)?;
+    if sample.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ReadError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let (encoding, label) = sniff::encoding(&sample);
+    let text = sniff::decode_sample(&sample, encoding);
+    if let Some(offset) = sniff::binary_offset(&text) {
+        return Err(ReadError::Binary {
+            path: path.to_path_buf(),
+            offset,
+        });
+    }
+    let delimiter = opts.delimiter.unwrap_or_else(|| sniff_delimiter(&text));
+    let has_header = opts
+        .has_header
+        .unwrap_or_else(|| detect_header(&text, delimiter));
+    // Re-open: the decoder must see the stream from its first byte (BOM included).
+    let (stream, _) = raw_stream(path)?;
+    let decoded: Box<dyn Read + Send> = Box::new(
+        encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .encoding(Some(encoding))
+            .bom_override(true)
+            .strip_bom(true)
+            .build(stream),
+    );
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(decoded);
+    let mut record = csv::StringRecord::new();
+    let mut columns = Vec::new();
+    let mut next_index = 0;
+    if has_header {
+        match csv.read_record(&mut record) {
+            Ok(true) => {
+                columns = record.iter().map(|h| h.trim().to_string()).collect();
+            }
+            Ok(false) => {}
+            Err(e) => return Err(record_error(path, 0, &e)),
+        }
+    }
+    if !has_header {
+        // Width from the sample's first record.
+        let width = sniff::first_record_width(&text, delimiter);
+        columns = (1..=width).map(|i| format!("col_{i}")).collect();
+        next_index = 0;
+    }
+    Ok(Reader {
+        path: path.to_path_buf(),
+        info: FileInfo {
+            format: "csv".into(),
+            compression,
+            encoding: label.to_string(),
+            delimiter: char::from(delimiter),
+            has_header,
+            bytes,
+        },
+        columns,
+        csv,
+        record,
+        next_index,
+        warnings: Warnings::default(),
+    })
+}
+
+fn record_error(path: &Path, record: u64, e: &csv::Error) -> ReadError {
+    let line = e.position().map(|p| p.line()).unwrap_or(0);
+    let problem = match e.kind() {
+        csv::ErrorKind::Io(err) => format!("read error: {err}"),
+        csv::ErrorKind::Utf8 { .. } => "invalid text encoding".to_string(),
+        _ => "malformed record".to_string(),
+    };
+    ReadError::Record {
+        path: path.to_path_buf(),
+        record,
+        line,
+        problem,
+    }
+}
+
+impl Reader {
+    /// What was sniffed.
+    pub fn info(&self) -> &FileInfo {
+        &self.info
+    }
+
+    /// Column names: the header's, or `col_1`, `col_2`, … without a header.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// Recoverable problems met so far.
+    pub fn warnings(&self) -> &Warnings {
+        &self.warnings
+    }
+
+    /// The next record as (0-based record index in file order, header excluded; fields).
+    /// Records wider than the header extend [`Reader::columns`] with `col_N` names.
+    pub fn next_record(&mut self) -> Option<Result<(u64, &csv::StringRecord), ReadError>> {
+        match self.csv.read_record(&mut self.record) {
+            Ok(false) => None,
+            Err(e) => Some(Err(record_error(&self.path, self.next_index, &e))),
+            Ok(true) => {
+                if self.record.len() != self.columns.len() {
+                    self.warnings.ragged_records += 1;
+                    while self.columns.len() < self.record.len() {
+                        self.columns.push(format!("col_{}", self.columns.len() + 1));
+                    }
+                }
+                let i = self.next_index;
+                self.next_index += 1;
+                Some(Ok((i, &self.record)))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,148 @@
+use std::io::Write;
+
+use super::*;
+
+fn file(bytes: &[u8]) -> tempfile::NamedTempFile {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(bytes).unwrap();
+    f.flush().unwrap();
+    f
+}
+
+fn all(path: &Path) -> (FileInfo, Vec<String>, Vec<Vec<String>>) {
+    let mut r = open(path, &ReadOptions::default()).unwrap();
+    let mut rows = Vec::new();
+    while let Some(x) = r.next_record() {
+        let (i, rec) = x.unwrap();
+        assert_eq!(i as usize, rows.len());
+        rows.push(rec.iter().map(str::to_string).collect());
+    }
+    (r.info().clone(), r.columns().to_vec(), rows)
+}
+
+const SAMPLE: &str = "nom;prenom;email;telephone\nDUPONT;Hélène;helene.dupont@orange.fr;06 12 34 56 78\nMARTIN;Jean;jean.martin@free.fr;0712345678\n";
+
+#[test]
+fn semicolon_utf8_with_header() {
+    let f = file(SAMPLE.as_bytes());
+    let (info, cols, rows) = all(f.path());
+    assert_eq!(info.delimiter, ';');
+    assert!(info.has_header);
+    assert_eq!(info.encoding, "utf-8");
+    assert_eq!(cols, ["nom", "prenom", "email", "telephone"]);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0][1], "Hélène");
+}
+
+#[test]
+fn latin1_bom_and_utf16_decode_the_same() {
+    let latin1 = encoding_rs::WINDOWS_1252.encode(SAMPLE).0.into_owned();
+    let mut bom = vec![0xEF, 0xBB, 0xBF];
+    bom.extend_from_slice(SAMPLE.as_bytes());
+    let mut u16le = vec![0xFF, 0xFE];
+    for u in SAMPLE.encode_utf16() {
+        u16le.extend_from_slice(&u.to_le_bytes());
+    }
+    let mut u16be = vec![0xFE, 0xFF];
+    for u in SAMPLE.encode_utf16() {
+        u16be.extend_from_slice(&u.to_be_bytes());
+    }
+    for (bytes, label) in [
+        (latin1, "windows-1252"),
+        (bom, "utf-8-bom"),
+        (u16le, "utf-16le"),
+        (u16be, "utf-16be"),
+    ] {
+        let f = file(&bytes);
+        let (info, cols, rows) = all(f.path());
+        assert_eq!(info.encoding, label);
+        assert_eq!(cols[0], "nom", "{label}");
+        assert_eq!(rows[0][1], "Hélène", "{label}");
+    }
+}
+
+#[test]
+fn headerless_pipe_and_tab() {
+    let f =
+        file(b"FT000000001|DUPONT|JEAN|189057505612345\nFT000000002|MARTIN|ANNE|289057505612345\n");
+    let (info, cols, rows) = all(f.path());
+    assert_eq!(info.delimiter, '|');
+    assert!(!info.has_header);
+    assert_eq!(cols, ["col_1", "col_2", "col_3", "col_4"]);
+    assert_eq!(rows.len(), 2);
+    let f = file(b"a_id\tcity\n1\tLyon\n2\tParis\n");
+    let (info, _, rows) = all(f.path());
+    assert_eq!(info.delimiter, '\t');
+    assert!(info.has_header);
+    assert_eq!(rows.len(), 2);
+}
+
+#[test]
+fn gzip_is_detected_by_magic_bytes() {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(SAMPLE.as_bytes()).unwrap();
+    let f = file(&enc.finish().unwrap());
+    let (info, _, rows) = all(f.path());
+    assert_eq!(info.compression, Some(Compression::Gzip));
+    assert_eq!(rows.len(), 2);
+}
+
+#[test]
+fn bad_inputs_give_clear_errors() {
+    let f = file(b"");
+    let e = open(f.path(), &ReadOptions::default()).unwrap_err();
+    assert!(matches!(e, ReadError::Empty { .. }), "{e}");
+    assert!(e.to_string().contains(&f.path().display().to_string()));
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let f = file(&garbage);
+    let e = open(f.path(), &ReadOptions::default()).unwrap_err();
+    assert!(matches!(e, ReadError::Binary { .. }), "{e}");
+    // Truncated gzip: reading fails with an error naming the file, no panic.
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(SAMPLE.repeat(2000).as_bytes()).unwrap();
+    let gz = enc.finish().unwrap();
+    let f = file(&gz[..gz.len() / 2]);
+    let result = open(f.path(), &ReadOptions::default()).and_then(|mut r| {
+        while let Some(x) = r.next_record() {
+            x?;
+        }
+        Ok(())
+    });
+    let e = result.unwrap_err();
+    assert!(
+        e.to_string().contains(&f.path().display().to_string()),
+        "{e}"
+    );
+    let e = open(Path::new("/nonexistent/leak.csv"), &ReadOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("/nonexistent/leak.csv"));
+}
+
+#[test]
+fn ragged_rows_are_counted() {
+    let f = file(b"nom,prenom,ville\nDUPONT,Jean,Lyon\nMARTIN,Anne\nDURAND,Paul,Paris,extra\n");
+    let mut r = open(f.path(), &ReadOptions::default()).unwrap();
+    let mut n = 0;
+    while let Some(x) = r.next_record() {
+        x.unwrap();
+        n += 1;
+    }
+    assert_eq!(n, 3);
+    assert_eq!(r.warnings().ragged_records, 2);
+    assert_eq!(r.columns().len(), 4);
+}
+
+proptest::proptest! {
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..2000)) {
+        let f = file(&bytes);
+        if let Ok(mut r) = open(f.path(), &ReadOptions::default()) {
+            let mut n = 0;
+            while let Some(x) = r.next_record() {
+                if x.is_err() || n > 10_000 { break; }
+                n += 1;
+            }
+        }
+    }
+}
