@@ -45,6 +45,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Read a delimited file and type every column (no workspace needed)
+    Scan(cmd::scan::Args),
     /// Generate a synthetic French population, recipient extracts and leak scenarios
     Synth(cmd::synth::Args),
     /// Run the whole chain on built-in synthetic data
@@ -54,6 +56,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Scan(args) => cmd::scan::run(args, &cli.global),
         Command::Synth(args) => cmd::synth::run(args, &cli.global),
         Command::Demo(args) => cmd::demo::run(args, &cli.global),
     };

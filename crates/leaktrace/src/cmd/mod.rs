@@ -1,4 +1,5 @@
 //! One module per subcommand: `Args` (clap) and `run`.
 
 pub mod demo;
+pub mod scan;
 pub mod synth;

@@ -1,0 +1,569 @@
+//! Column typing: what each column of a leaked file holds.
+//!
+//! A [`ColumnTyper`] accumulates *value evidence* — the share of non-empty values that pass
+//! each validator or dictionary (NIR with key, e-mail, French phone, existing postal code,
+//! INSEE code, commune, first-name and surname dictionaries, ROME code, dates, …) — and
+//! [`ColumnTyper::finish`] combines it with *header evidence* (French/English synonyms,
+//! [`header::hint`]). Values decide when the header lies; the header breaks ties between types
+//! whose values overlap (postal vs INSEE codes, surnames vs first names).
+//!
+//! Typers [`merge`](ColumnTyper::merge), so batches can be typed in parallel. Only counts and a
+//! hash sketch are kept, plus a few *masked* examples: no value is stored.
+
+use leaktrace_pii::{email, iban, mask, nir, phone, refdata, text, ColumnType};
+use serde::Serialize;
+
+pub mod header;
+mod scanfile;
+
+pub use scanfile::{scan_path, ScanError, ScanOptions, ScanReport, TableReport};
+
+/// Value detectors, in tie-break priority order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Det {
+    Nir,
+    Iban,
+    Email,
+    Phone,
+    Rome,
+    Hash,
+    Ip,
+    Date,
+    PostalCode,
+    InseeCode,
+    Latitude,
+    Longitude,
+    Age,
+    Integer,
+    Decimal,
+    Boolean,
+    Sex,
+    Education,
+    FirstName,
+    LastName,
+    FirstOnly,
+    LastOnly,
+    Commune,
+    FullName,
+    IdLike,
+}
+
+const DETS: [Det; 25] = [
+    Det::Nir,
+    Det::Iban,
+    Det::Email,
+    Det::Phone,
+    Det::Rome,
+    Det::Hash,
+    Det::Ip,
+    Det::Date,
+    Det::PostalCode,
+    Det::InseeCode,
+    Det::Latitude,
+    Det::Longitude,
+    Det::Age,
+    Det::Integer,
+    Det::Decimal,
+    Det::Boolean,
+    Det::Sex,
+    Det::Education,
+    Det::FirstName,
+    Det::LastName,
+    Det::FirstOnly,
+    Det::LastOnly,
+    Det::Commune,
+    Det::FullName,
+    Det::IdLike,
+];
+
+fn parse_date(v: &str) -> Option<(i32, u32, u32)> {
+    let parts: Vec<&str> = v.split(['/', '-', '.']).collect();
+    if parts.len() != 3 || !parts.iter().all(|p| p.chars().all(|c| c.is_ascii_digit())) {
+        return None;
+    }
+    let n: Vec<u32> = parts.iter().filter_map(|p| p.parse().ok()).collect();
+    if n.len() != 3 {
+        return None;
+    }
+    let (y, m, d) = if parts[0].len() == 4 {
+        (n[0], n[1], n[2])
+    } else if parts[2].len() == 4 {
+        (n[2], n[1], n[0])
+    } else {
+        return None;
+    };
+    ((1900..=2100).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d))
+        .then_some((y as i32, m, d))
+}
+
+fn is_hash(v: &str) -> bool {
+    (matches!(v.len(), 32 | 40 | 64 | 128) && v.chars().all(|c| c.is_ascii_hexdigit()))
+        || v.starts_with("$2y$")
+        || v.starts_with("$2b$")
+        || v.starts_with("$argon2")
+}
+
+fn is_ip(v: &str) -> bool {
+    v.parse::<std::net::IpAddr>().is_ok()
+}
+
+fn detect(d: Det, v: &str, folded: &str) -> bool {
+    let r = refdata::get();
+    match d {
+        Det::Nir => nir::is_valid(v),
+        Det::Iban => iban::is_valid(v),
+        Det::Email => email::is_valid(v),
+        Det::Phone => phone::is_valid(v) && v.chars().filter(char::is_ascii_digit).count() >= 9,
+        Det::Rome => v.len() == 5 && r.is_rome_code(v),
+        Det::Hash => is_hash(v),
+        Det::Ip => is_ip(v),
+        Det::Date => parse_date(v).is_some(),
+        Det::PostalCode => v.len() == 5 && r.is_postal_code(v),
+        Det::InseeCode => v.len() == 5 && r.commune_by_insee(v).is_some(),
+        Det::Latitude => {
+            v.contains('.')
+                && v.parse::<f64>()
+                    .is_ok_and(|x| (-22.0..=52.0).contains(&x) && x.abs() > 1e-9)
+        }
+        Det::Longitude => {
+            v.contains('.')
+                && v.parse::<f64>()
+                    .is_ok_and(|x| (-180.0..=180.0).contains(&x))
+        }
+        Det::Age => v.len() <= 3 && v.parse::<u32>().is_ok_and(|a| (14..=110).contains(&a)),
+        Det::Integer => v.parse::<i64>().is_ok(),
+        Det::Decimal => v.replace(',', ".").parse::<f64>().is_ok(),
+        Det::Boolean => matches!(
+            folded,
+            "OUI"
+                | "NON"
+                | "TRUE"
+                | "FALSE"
+                | "YES"
+                | "NO"
+                | "O"
+                | "N"
+                | "0"
+                | "1"
+                | "VRAI"
+                | "FAUX"
+        ),
+        Det::Sex => matches!(
+            folded,
+            "M" | "F"
+                | "H"
+                | "MME"
+                | "MLLE"
+                | "MR"
+                | "HOMME"
+                | "FEMME"
+                | "MASCULIN"
+                | "FEMININ"
+                | "MALE"
+                | "FEMALE"
+        ),
+        Det::Education => [
+            "BAC", "CAP", "BEP", "DIPLOME", "BREVET", "LICENCE", "MASTER", "DOCTORAT", "BTS", "DUT",
+        ]
+        .iter()
+        .any(|k| folded.split(' ').any(|w| w == *k)),
+        Det::FirstName => r.is_first_name(folded),
+        Det::LastName => r.last_name_rank(folded).is_some(),
+        Det::FirstOnly => r.is_first_name(folded) && r.last_name_rank(folded).is_none(),
+        Det::LastOnly => r.last_name_rank(folded).is_some() && !r.is_first_name(folded),
+        Det::Commune => r.is_commune(folded),
+        Det::FullName => {
+            let w: Vec<&str> = folded.split(' ').collect();
+            w.len() >= 2
+                && w.len() <= 4
+                && (r.is_first_name(w[0]) || r.is_first_name(w[w.len() - 1]))
+                && w.iter().all(|x| x.chars().all(char::is_alphabetic))
+        }
+        Det::IdLike => {
+            v.len() >= 4
+                && v.len() <= 40
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                && v.chars().any(|c| c.is_ascii_digit())
+        }
+    }
+}
+
+/// Mean and count of four-digit years seen in dates (to tell birth dates from other dates).
+#[derive(Debug, Clone, Default)]
+struct Years {
+    sum: f64,
+    n: u64,
+}
+
+/// Register for the distinct-count estimate: a KMV (k minimum values) sketch of value hashes.
+const KMV: usize = 256;
+
+/// Typing evidence for one column.
+#[derive(Debug, Clone)]
+pub struct ColumnTyper {
+    index: usize,
+    name: String,
+    rows: u64,
+    filled: u64,
+    hits: [u64; DETS.len()],
+    years: Years,
+    kmv: Vec<u64>,
+    examples: Vec<String>,
+}
+
+/// The typing of one column.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ColumnReport {
+    pub index: usize,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: ColumnType,
+    /// Share of non-empty values that support the type (plus header agreement), 0–1.
+    pub confidence: f64,
+    /// Share of rows with a non-empty value.
+    pub fill_rate: f64,
+    /// Estimated number of distinct values.
+    pub distinct_estimate: u64,
+    /// Up to three masked examples.
+    pub examples: Vec<String>,
+    /// The header's suggestion, when it had one.
+    pub header_hint: Option<ColumnType>,
+}
+
+impl ColumnTyper {
+    /// A typer for column `index` named `name` (`col_N` when the file has no header).
+    pub fn new(index: usize, name: &str) -> ColumnTyper {
+        ColumnTyper {
+            index,
+            name: name.to_string(),
+            rows: 0,
+            filled: 0,
+            hits: [0; DETS.len()],
+            years: Years::default(),
+            kmv: Vec::new(),
+            examples: Vec::new(),
+        }
+    }
+
+    /// Add one value (empty and whitespace-only values count as missing).
+    pub fn observe(&mut self, value: &str) {
+        self.rows += 1;
+        let v = value.trim();
+        if v.is_empty() || v.eq_ignore_ascii_case("null") || v == "\\N" {
+            return;
+        }
+        self.filled += 1;
+        let folded = text::fold(v);
+        for (i, d) in DETS.iter().enumerate() {
+            if detect(*d, v, &folded) {
+                self.hits[i] += 1;
+                if *d == Det::Date {
+                    if let Some((y, _, _)) = parse_date(v) {
+                        self.years.sum += f64::from(y);
+                        self.years.n += 1;
+                    }
+                }
+            }
+        }
+        let h = u64::from_le_bytes(
+            blake3::hash(v.as_bytes()).as_bytes()[..8]
+                .try_into()
+                .unwrap_or([0; 8]),
+        );
+        self.push_hash(h);
+        if self.examples.len() < 3 {
+            self.examples.push(v.to_string());
+        }
+    }
+
+    fn push_hash(&mut self, h: u64) {
+        if let Err(pos) = self.kmv.binary_search(&h) {
+            if pos < KMV {
+                self.kmv.insert(pos, h);
+                self.kmv.truncate(KMV);
+            }
+        }
+    }
+
+    /// Fold another typer of the same column into this one.
+    pub fn merge(&mut self, other: &ColumnTyper) {
+        self.rows += other.rows;
+        self.filled += other.filled;
+        for (a, b) in self.hits.iter_mut().zip(other.hits) {
+            *a += b;
+        }
+        self.years.sum += other.years.sum;
+        self.years.n += other.years.n;
+        for &h in &other.kmv {
+            self.push_hash(h);
+        }
+        for e in &other.examples {
+            if self.examples.len() < 3 {
+                self.examples.push(e.clone());
+            }
+        }
+    }
+
+    fn share(&self, d: Det) -> f64 {
+        if self.filled == 0 {
+            return 0.0;
+        }
+        let i = DETS.iter().position(|x| *x == d).unwrap_or(0);
+        self.hits[i] as f64 / self.filled as f64
+    }
+
+    fn distinct(&self) -> u64 {
+        if self.kmv.len() < KMV {
+            return self.kmv.len() as u64;
+        }
+        let kth = self.kmv[KMV - 1] as f64 / u64::MAX as f64;
+        ((KMV - 1) as f64 / kth) as u64
+    }
+
+    /// Decide the column's type.
+    pub fn finish(&self) -> ColumnReport {
+        let hint = header::hint(&self.name);
+        let (ty, confidence) = self.decide(hint);
+        ColumnReport {
+            index: self.index,
+            name: self.name.clone(),
+            ty,
+            confidence: (confidence * 1000.0).round() / 1000.0,
+            fill_rate: if self.rows == 0 {
+                0.0
+            } else {
+                ((self.filled as f64 / self.rows as f64) * 1000.0).round() / 1000.0
+            },
+            distinct_estimate: self.distinct(),
+            examples: self.examples.iter().map(|e| mask::mask(ty, e)).collect(),
+            header_hint: hint,
+        }
+    }
+
+    fn decide(&self, hint: Option<ColumnType>) -> (ColumnType, f64) {
+        use ColumnType as T;
+        if self.filled == 0 {
+            return (hint.unwrap_or(T::Unknown), 0.0);
+        }
+        let s = |d| self.share(d);
+        let strong = 0.8;
+        let agree = |t: T| if hint == Some(t) { 0.1 } else { 0.0 };
+        let pick = |t: T, share: f64| (t, (share + agree(t)).min(1.0));
+        // Strong identifiers first: their validators rarely fire by chance.
+        for (d, t) in [
+            (Det::Nir, T::Nir),
+            (Det::Iban, T::Iban),
+            (Det::Email, T::Email),
+            (Det::Hash, T::PasswordHash),
+            (Det::Ip, T::IpAddress),
+        ] {
+            if s(d) >= strong {
+                return pick(t, s(d));
+            }
+        }
+        if s(Det::Phone) >= strong && s(Det::Integer) < strong * s(Det::Phone) + 0.01
+            || s(Det::Phone) >= strong && hint == Some(T::Phone)
+            || s(Det::Phone) >= strong && s(Det::PostalCode) < 0.5
+        {
+            return pick(T::Phone, s(Det::Phone));
+        }
+        if s(Det::Rome) >= strong {
+            return pick(T::RomeCode, s(Det::Rome));
+        }
+        if s(Det::Date) >= strong {
+            let mean_year = self.years.sum / self.years.n.max(1) as f64;
+            let t = if hint == Some(T::BirthDate) || (hint != Some(T::Date) && mean_year < 2010.0) {
+                T::BirthDate
+            } else {
+                T::Date
+            };
+            return pick(t, s(Det::Date));
+        }
+        if s(Det::PostalCode) >= strong || s(Det::InseeCode) >= strong {
+            let t = match hint {
+                Some(T::InseeCode) => T::InseeCode,
+                Some(T::PostalCode) => T::PostalCode,
+                _ if s(Det::PostalCode) >= s(Det::InseeCode) => T::PostalCode,
+                _ => T::InseeCode,
+            };
+            let share = if t == T::PostalCode {
+                s(Det::PostalCode)
+            } else {
+                s(Det::InseeCode)
+            };
+            return pick(t, share);
+        }
+        if s(Det::Latitude) >= strong
+            && (hint == Some(T::Latitude)
+                || hint != Some(T::Longitude) && s(Det::Latitude) >= s(Det::Longitude))
+        {
+            return pick(T::Latitude, s(Det::Latitude));
+        }
+        if s(Det::Longitude) >= strong {
+            return pick(T::Longitude, s(Det::Longitude));
+        }
+        if s(Det::Sex) >= strong && hint != Some(T::Boolean) {
+            return pick(T::Sex, s(Det::Sex));
+        }
+        if s(Det::Boolean) >= strong {
+            return pick(T::Boolean, s(Det::Boolean));
+        }
+        if s(Det::Age) >= strong && (hint == Some(T::Age) || self.distinct() <= 100) {
+            return pick(T::Age, s(Det::Age));
+        }
+        if s(Det::Education) >= 0.6 {
+            return pick(T::EducationLevel, s(Det::Education));
+        }
+        if s(Det::IdLike) >= strong
+            && (hint == Some(T::PersonId)
+                || self.distinct() as f64 >= 0.9 * self.filled.min(10_000) as f64)
+            && s(Det::Integer) < 0.5
+            || s(Det::Integer) >= strong && hint == Some(T::PersonId)
+        {
+            return pick(T::PersonId, s(Det::IdLike).max(s(Det::Integer)));
+        }
+        // Names and places: dictionary shares, with exclusive hits weighing most.
+        let first = s(Det::FirstName);
+        let last = s(Det::LastName);
+        let commune = s(Det::Commune);
+        let full = s(Det::FullName);
+        let best = first.max(last).max(commune).max(full);
+        if best >= 0.5 {
+            if full >= 0.6 && full >= first {
+                return pick(T::FullName, full);
+            }
+            if commune >= 0.8
+                && hint != Some(T::LastName)
+                && (commune >= last || hint == Some(T::Commune))
+            {
+                return pick(T::Commune, commune);
+            }
+            let first_only = s(Det::FirstOnly);
+            let last_only = s(Det::LastOnly);
+            let t = match hint {
+                Some(T::FirstName) if first >= 0.5 => T::FirstName,
+                Some(T::LastName) if last >= 0.5 => T::LastName,
+                _ if first_only > last_only => T::FirstName,
+                _ => T::LastName,
+            };
+            let share = if t == T::FirstName { first } else { last };
+            if t == T::LastName && commune > last {
+                return pick(T::Commune, commune);
+            }
+            return pick(t, share);
+        }
+        if s(Det::Integer) >= strong || s(Det::Decimal) >= strong {
+            return (
+                hint.unwrap_or(T::Number),
+                s(Det::Decimal).max(s(Det::Integer)) * 0.5,
+            );
+        }
+        // Values are inconclusive: trust the header if it spoke, with low confidence.
+        match hint {
+            Some(t) => (t, 0.3),
+            None => (T::Text, 0.3),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ty(name: &str, values: &[&str]) -> ColumnType {
+        let mut t = ColumnTyper::new(0, name);
+        for v in values {
+            t.observe(v);
+        }
+        t.finish().ty
+    }
+
+    #[test]
+    fn detectors() {
+        let nir1 = nir::build(1, 89, 5, "75056", 12).unwrap();
+        let nir2 = nir::build(2, 70, 1, "2A004", 7).unwrap();
+        assert_eq!(ty("x", &[&nir1, &nir2]), ColumnType::Nir);
+        assert_eq!(
+            ty("x", &["06 12 34 56 78", "+33745345678"]),
+            ColumnType::Phone
+        );
+        assert_eq!(ty("x", &["a.b@free.fr", "c@orange.fr"]), ColumnType::Email);
+        assert_eq!(
+            ty("x", &["75001", "69007", "13001"]),
+            ColumnType::PostalCode
+        );
+        assert_eq!(
+            ty("code_insee", &["75056", "69123", "2A004"]),
+            ColumnType::InseeCode
+        );
+        assert_eq!(ty("x", &["A1101", "M1805"]), ColumnType::RomeCode);
+        assert_eq!(
+            ty("x", &["12/05/1989", "01/01/1970"]),
+            ColumnType::BirthDate
+        );
+        assert_eq!(ty("x", &["2023-05-01", "2024-01-09"]), ColumnType::Date);
+        assert_eq!(ty("x", &["oui", "non", "oui"]), ColumnType::Boolean);
+        assert_eq!(ty("x", &["Mme", "M.", "Mme"]), ColumnType::Sex);
+        assert_eq!(
+            ty("x", &["Bac+2", "CAP/BEP", "Sans diplôme", "Bac"]),
+            ColumnType::EducationLevel
+        );
+        assert_eq!(
+            ty("x", &["Lyon", "Saint-Étienne", "Marseille"]),
+            ColumnType::Commune
+        );
+        assert_eq!(
+            ty("x", &["Hélène", "Jean-Pierre", "Kevin", "Nathalie"]),
+            ColumnType::FirstName
+        );
+        assert_eq!(
+            ty("x", &["DUPONT", "LEFEBVRE", "GAUTHIER", "ROUSSEAU"]),
+            ColumnType::LastName
+        );
+        assert_eq!(
+            ty(
+                "x",
+                &["FT000000001", "FT000000002", "FT000000003", "FT000000004"]
+            ),
+            ColumnType::PersonId
+        );
+        assert_eq!(
+            ty("x", &["5f4dcc3b5aa765d61d8327deb882cf99"]),
+            ColumnType::PasswordHash
+        );
+        assert_eq!(ty("x", &["192.168.1.1", "::1"]), ColumnType::IpAddress);
+        assert_eq!(
+            ty("x", &["FR76 3000 6000 0112 3456 7890 189"]),
+            ColumnType::Iban
+        );
+        assert_eq!(ty("x", &["", " "]), ColumnType::Unknown);
+    }
+
+    #[test]
+    fn values_decide_when_the_header_lies() {
+        assert_eq!(
+            ty("name", &["Hélène", "Kevin", "Nathalie", "Sébastien"]),
+            ColumnType::FirstName
+        );
+        assert_eq!(
+            ty("telephone", &["a.b@free.fr", "c@orange.fr"]),
+            ColumnType::Email
+        );
+    }
+
+    #[test]
+    fn examples_are_masked_and_merge_adds_up() {
+        let mut a = ColumnTyper::new(0, "email");
+        a.observe("marie.dupont@orange.fr");
+        let mut b = ColumnTyper::new(0, "email");
+        b.observe("jean.martin@free.fr");
+        b.observe("");
+        a.merge(&b);
+        let r = a.finish();
+        assert_eq!(r.ty, ColumnType::Email);
+        assert_eq!(r.examples, ["ma***@orange.fr", "je***@free.fr"]);
+        assert!((r.fill_rate - 0.667).abs() < 1e-9);
+        assert_eq!(r.distinct_estimate, 2);
+    }
+}

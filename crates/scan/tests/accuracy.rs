@@ -1,0 +1,46 @@
+//! Column-typing accuracy against the generator's ground truth (delimited files).
+
+use leaktrace_scan::{scan_path, ScanOptions};
+
+#[test]
+fn types_synthetic_delimited_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = leaktrace_synth::Config {
+        persons: 5_000,
+        leak_rows: 500,
+        ..Default::default()
+    };
+    leaktrace_synth::generate(&cfg, dir.path()).unwrap();
+    let m = leaktrace_synth::read_manifest(dir.path()).unwrap();
+    let mut files: Vec<(String, Vec<leaktrace_synth::ColumnTruth>)> = Vec::new();
+    for e in std::iter::once(&m.registry).chain(&m.extracts) {
+        if e.format == "csv" {
+            files.push((e.file.clone(), e.columns.clone()));
+        }
+    }
+    for s in leaktrace_synth::read_scenarios(dir.path()).unwrap() {
+        if s.format == "csv" {
+            files.push((s.file.clone(), s.columns.clone()));
+        }
+    }
+    let (mut right, mut total) = (0, 0);
+    let mut wrong = Vec::new();
+    for (file, truth) in &files {
+        let r = scan_path(&dir.path().join(file), &ScanOptions::default()).unwrap();
+        let cols = &r.tables[0].columns;
+        assert_eq!(cols.len(), truth.len(), "{file}");
+        for (c, t) in cols.iter().zip(truth) {
+            total += 1;
+            if c.ty == t.ty {
+                right += 1;
+            } else {
+                wrong.push(format!("{file}:{} expected {} got {}", t.name, t.ty, c.ty));
+            }
+        }
+    }
+    let acc = f64::from(right) / f64::from(total);
+    assert!(
+        acc >= 0.99,
+        "accuracy {acc:.3} ({right}/{total}); wrong: {wrong:#?}"
+    );
+}
