@@ -12,7 +12,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+mod json;
+mod sheet;
 mod sniff;
+mod sql;
 
 pub use sniff::{detect_header, sniff_delimiter};
 
@@ -22,7 +25,7 @@ pub const SNIFF_BYTES: usize = 64 * 1024;
 /// Errors from the readers.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("{path}: {source}")]
+    #[error("{path}: cannot read")]
     Io {
         path: PathBuf,
         source: std::io::Error,
@@ -31,6 +34,8 @@ pub enum ReadError {
     Empty { path: PathBuf },
     #[error("{path}: this does not look like a text table (binary data at byte {offset})")]
     Binary { path: PathBuf, offset: usize },
+    #[error("{path}: {problem}")]
+    Format { path: PathBuf, problem: String },
     #[error("{path}: record {record} (line {line}): {problem}")]
     Record {
         path: PathBuf,
@@ -50,12 +55,14 @@ pub enum Compression {
 /// What was sniffed about a file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FileInfo {
-    /// `csv` for every delimited text (the delimiter says which dialect).
+    /// `csv` (any delimited text: the delimiter says which dialect), `jsonl`, `json`, `sql`,
+    /// `xlsx` or `ods`.
     pub format: String,
     pub compression: Option<Compression>,
     /// `utf-8`, `utf-8-bom`, `utf-16le`, `utf-16be` or `windows-1252`.
     pub encoding: String,
-    pub delimiter: char,
+    /// Delimiter of delimited text (`None` for other formats).
+    pub delimiter: Option<char>,
     pub has_header: bool,
     /// Size of the file on disk.
     pub bytes: u64,
@@ -75,18 +82,85 @@ pub struct Warnings {
     pub ragged_records: u64,
 }
 
-/// A streaming reader of one delimited table.
+/// A table of a file: one for delimited text and JSON, one per SQL table or sheet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TableInfo {
+    pub name: String,
+    /// Column names: the header's, JSON keys (nested as `a.b`), SQL columns, or `col_1`, … .
+    pub columns: Vec<String>,
+}
+
+/// One record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Index in [`Reader::tables`].
+    pub table: usize,
+    /// 0-based record index within its table, in file order, header excluded.
+    pub index: u64,
+    /// Fields, aligned with the table's columns (missing trailing fields are absent).
+    pub fields: Vec<String>,
+}
+
+/// A source of records of one format.
+pub(crate) trait Source: Send {
+    fn next(&mut self) -> Option<Result<Record, ReadError>>;
+    fn tables(&self) -> &[TableInfo];
+    fn warnings(&self) -> Warnings {
+        Warnings::default()
+    }
+}
+
+/// A streaming reader of a leaked file's records.
 pub struct Reader {
     path: PathBuf,
     info: FileInfo,
-    columns: Vec<String>,
+    source: Box<dyn Source>,
+}
+
+struct CsvSource {
+    path: PathBuf,
+    tables: Vec<TableInfo>,
     csv: csv::Reader<Box<dyn Read + Send>>,
     record: csv::StringRecord,
     next_index: u64,
     warnings: Warnings,
 }
 
+impl Source for CsvSource {
+    fn next(&mut self) -> Option<Result<Record, ReadError>> {
+        match self.csv.read_record(&mut self.record) {
+            Ok(false) => None,
+            Err(e) => Some(Err(record_error(&self.path, self.next_index, &e))),
+            Ok(true) => {
+                let columns = &mut self.tables[0].columns;
+                if self.record.len() != columns.len() {
+                    self.warnings.ragged_records += 1;
+                    while columns.len() < self.record.len() {
+                        columns.push(format!("col_{}", columns.len() + 1));
+                    }
+                }
+                let i = self.next_index;
+                self.next_index += 1;
+                Some(Ok(Record {
+                    table: 0,
+                    index: i,
+                    fields: self.record.iter().map(str::to_string).collect(),
+                }))
+            }
+        }
+    }
+
+    fn tables(&self) -> &[TableInfo] {
+        &self.tables
+    }
+
+    fn warnings(&self) -> Warnings {
+        self.warnings.clone()
+    }
+}
+
 impl std::fmt::Debug for Reader {
+    // The source holds no printable state.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Reader")
             .field("path", &self.path)
@@ -120,13 +194,34 @@ fn read_prefix(r: &mut dyn Read, n: usize) -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// Open a delimited text file (optionally gzip-compressed), sniffing what is not given.
+/// Open a leaked file, sniffing its format, compression, encoding and dialect.
 pub fn open(path: &Path, opts: &ReadOptions) -> Result<Reader, ReadError> {
     let io = |e| ReadError::Io {
         path: path.to_path_buf(),
         source: e,
     };
     let bytes = std::fs::metadata(path).map_err(io)?.len();
+    let mut magic = Vec::new();
+    File::open(path)
+        .map_err(io)?
+        .take(4)
+        .read_to_end(&mut magic)
+        .map_err(io)?;
+    if magic.starts_with(b"PK\x03\x04") {
+        let (format, source) = sheet::open(path)?;
+        return Ok(Reader {
+            path: path.to_path_buf(),
+            info: FileInfo {
+                format,
+                compression: None,
+                encoding: "utf-8".into(),
+                delimiter: None,
+                has_header: true,
+                bytes,
+            },
+            source,
+        });
+    }
     let (mut stream, compression) = raw_stream(path)?;
     let sample = read_prefix(&mut stream, SNIFF_BYTES).map_err(io)?;
     if sample.iter().all(|b| b.is_ascii_whitespace()) {
@@ -142,19 +237,46 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Reader, ReadError> {
             offset,
         });
     }
+    let first = text.trim_start().chars().next().unwrap_or(' ');
+    let structured: Option<(&str, Box<dyn Source>)> =
+        if opts.delimiter.is_none() && (first == '[' || first == '{') {
+            let (stream, _) = raw_stream(path)?;
+            let decoded = decoder(stream, encoding);
+            Some(if first == '[' {
+                ("json", Box::new(json::JsonSource::array(path, decoded)))
+            } else {
+                ("jsonl", Box::new(json::JsonSource::lines(path, decoded)))
+            })
+        } else if opts.delimiter.is_none() && sql::looks_like_sql(&text) {
+            let (stream, _) = raw_stream(path)?;
+            Some((
+                "sql",
+                Box::new(sql::SqlSource::new(path, decoder(stream, encoding))),
+            ))
+        } else {
+            None
+        };
+    if let Some((format, source)) = structured {
+        return Ok(Reader {
+            path: path.to_path_buf(),
+            info: FileInfo {
+                format: format.into(),
+                compression,
+                encoding: label.to_string(),
+                delimiter: None,
+                has_header: true,
+                bytes,
+            },
+            source,
+        });
+    }
     let delimiter = opts.delimiter.unwrap_or_else(|| sniff_delimiter(&text));
     let has_header = opts
         .has_header
         .unwrap_or_else(|| detect_header(&text, delimiter));
     // Re-open: the decoder must see the stream from its first byte (BOM included).
     let (stream, _) = raw_stream(path)?;
-    let decoded: Box<dyn Read + Send> = Box::new(
-        encoding_rs_io::DecodeReaderBytesBuilder::new()
-            .encoding(Some(encoding))
-            .bom_override(true)
-            .strip_bom(true)
-            .build(stream),
-    );
+    let decoded = decoder(stream, encoding);
     let mut csv = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
@@ -178,22 +300,43 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Reader, ReadError> {
         columns = (1..=width).map(|i| format!("col_{i}")).collect();
         next_index = 0;
     }
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     Ok(Reader {
         path: path.to_path_buf(),
         info: FileInfo {
             format: "csv".into(),
             compression,
             encoding: label.to_string(),
-            delimiter: char::from(delimiter),
+            delimiter: Some(char::from(delimiter)),
             has_header,
             bytes,
         },
-        columns,
-        csv,
-        record,
-        next_index,
-        warnings: Warnings::default(),
+        source: Box::new(CsvSource {
+            path: path.to_path_buf(),
+            tables: vec![TableInfo { name, columns }],
+            csv,
+            record,
+            next_index,
+            warnings: Warnings::default(),
+        }),
     })
+}
+
+/// A streaming decoder to UTF-8 (BOM honoured and stripped).
+fn decoder(
+    stream: Box<dyn Read + Send>,
+    encoding: &'static encoding_rs::Encoding,
+) -> Box<dyn Read + Send> {
+    Box::new(
+        encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .encoding(Some(encoding))
+            .bom_override(true)
+            .strip_bom(true)
+            .build(stream),
+    )
 }
 
 fn record_error(path: &Path, record: u64, e: &csv::Error) -> ReadError {
@@ -217,34 +360,25 @@ impl Reader {
         &self.info
     }
 
-    /// Column names: the header's, or `col_1`, `col_2`, … without a header.
-    pub fn columns(&self) -> &[String] {
-        &self.columns
+    /// The file read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Tables discovered so far (an SQL dump discovers its tables as it streams; JSON and
+    /// delimited files widen their column list when a record brings a new key or field).
+    pub fn tables(&self) -> &[TableInfo] {
+        self.source.tables()
     }
 
     /// Recoverable problems met so far.
-    pub fn warnings(&self) -> &Warnings {
-        &self.warnings
+    pub fn warnings(&self) -> Warnings {
+        self.source.warnings()
     }
 
-    /// The next record as (0-based record index in file order, header excluded; fields).
-    /// Records wider than the header extend [`Reader::columns`] with `col_N` names.
-    pub fn next_record(&mut self) -> Option<Result<(u64, &csv::StringRecord), ReadError>> {
-        match self.csv.read_record(&mut self.record) {
-            Ok(false) => None,
-            Err(e) => Some(Err(record_error(&self.path, self.next_index, &e))),
-            Ok(true) => {
-                if self.record.len() != self.columns.len() {
-                    self.warnings.ragged_records += 1;
-                    while self.columns.len() < self.record.len() {
-                        self.columns.push(format!("col_{}", self.columns.len() + 1));
-                    }
-                }
-                let i = self.next_index;
-                self.next_index += 1;
-                Some(Ok((i, &self.record)))
-            }
-        }
+    /// The next record, in file order.
+    pub fn next_record(&mut self) -> Option<Result<Record, ReadError>> {
+        self.source.next()
     }
 }
 

@@ -116,7 +116,12 @@ fn data_like(cell: &str) -> bool {
 /// Whether the sample's first record is a header: none of its cells looks like data while some
 /// column's values below do, or its cells are all distinct short labels unlike the values below.
 pub fn detect_header(text: &str, delim: u8) -> bool {
-    let recs = records(text, delim, 50);
+    detect_header_rows(&records(text, delim, 50))
+}
+
+/// [`detect_header`] on rows already split into cells.
+pub fn detect_header_rows(recs: &[Vec<String>]) -> bool {
+    let recs = &recs[..recs.len().min(50)];
     let Some(first) = recs.first() else {
         return false;
     };

@@ -13,11 +13,11 @@ fn all(path: &Path) -> (FileInfo, Vec<String>, Vec<Vec<String>>) {
     let mut r = open(path, &ReadOptions::default()).unwrap();
     let mut rows = Vec::new();
     while let Some(x) = r.next_record() {
-        let (i, rec) = x.unwrap();
-        assert_eq!(i as usize, rows.len());
-        rows.push(rec.iter().map(str::to_string).collect());
+        let rec = x.unwrap();
+        assert_eq!(rec.index as usize, rows.len());
+        rows.push(rec.fields);
     }
-    (r.info().clone(), r.columns().to_vec(), rows)
+    (r.info().clone(), r.tables()[0].columns.clone(), rows)
 }
 
 const SAMPLE: &str = "nom;prenom;email;telephone\nDUPONT;Hélène;helene.dupont@orange.fr;06 12 34 56 78\nMARTIN;Jean;jean.martin@free.fr;0712345678\n";
@@ -26,7 +26,7 @@ const SAMPLE: &str = "nom;prenom;email;telephone\nDUPONT;Hélène;helene.dupont@
 fn semicolon_utf8_with_header() {
     let f = file(SAMPLE.as_bytes());
     let (info, cols, rows) = all(f.path());
-    assert_eq!(info.delimiter, ';');
+    assert_eq!(info.delimiter, Some(';'));
     assert!(info.has_header);
     assert_eq!(info.encoding, "utf-8");
     assert_eq!(cols, ["nom", "prenom", "email", "telephone"]);
@@ -66,13 +66,13 @@ fn headerless_pipe_and_tab() {
     let f =
         file(b"FT000000001|DUPONT|JEAN|189057505612345\nFT000000002|MARTIN|ANNE|289057505612345\n");
     let (info, cols, rows) = all(f.path());
-    assert_eq!(info.delimiter, '|');
+    assert_eq!(info.delimiter, Some('|'));
     assert!(!info.has_header);
     assert_eq!(cols, ["col_1", "col_2", "col_3", "col_4"]);
     assert_eq!(rows.len(), 2);
     let f = file(b"a_id\tcity\n1\tLyon\n2\tParis\n");
     let (info, _, rows) = all(f.path());
-    assert_eq!(info.delimiter, '\t');
+    assert_eq!(info.delimiter, Some('\t'));
     assert!(info.has_header);
     assert_eq!(rows.len(), 2);
 }
@@ -130,7 +130,7 @@ fn ragged_rows_are_counted() {
     }
     assert_eq!(n, 3);
     assert_eq!(r.warnings().ragged_records, 2);
-    assert_eq!(r.columns().len(), 4);
+    assert_eq!(r.tables()[0].columns.len(), 4);
 }
 
 proptest::proptest! {
@@ -145,4 +145,52 @@ proptest::proptest! {
             }
         }
     }
+}
+
+#[test]
+fn json_lines_and_arrays_flatten_nested_objects() {
+    let f = file(b"{\"id\":1,\"name\":\"Dupont\",\"loc\":{\"lat\":45.1}}\n\n{\"id\":2,\"email\":\"a@b.fr\",\"name\":null}\n");
+    let (info, cols, rows) = all(f.path());
+    assert_eq!(info.format, "jsonl");
+    assert_eq!(cols, ["id", "name", "loc.lat", "email"]);
+    assert_eq!(rows[0], ["1", "Dupont", "45.1"]);
+    assert_eq!(rows[1], ["2", "", "", "a@b.fr"]);
+    let f = file(b" [ {\"a\": \"x]}\\\"\", \"b\": [1,2]},\n {\"a\": \"y\"} ]");
+    let (info, cols, rows) = all(f.path());
+    assert_eq!(info.format, "json");
+    assert_eq!(cols, ["a", "b"]);
+    assert_eq!(rows[0], ["x]}\"", "[1,2]"]);
+    assert_eq!(rows[1], ["y", ""]);
+    // Truncated array: an error naming the file, not a panic.
+    let f = file(b"[{\"a\": 1}, {\"a\": ");
+    let mut r = open(f.path(), &ReadOptions::default()).unwrap();
+    assert!(r.next_record().unwrap().is_ok());
+    let e = r.next_record().unwrap().unwrap_err().to_string();
+    assert!(e.contains("truncated"), "{e}");
+}
+
+#[test]
+fn sql_dumps_insert_create_and_copy() {
+    let dump = "-- dump\nCREATE TABLE `users` (\n `id` int NOT NULL,\n `nom` varchar(50),\n PRIMARY KEY (`id`)\n);\nINSERT INTO `users` VALUES (1,'O''Brien'),(2,'L\\'Ami;e');\nINSERT INTO orders (ref, total) VALUES ('A1', 10.5);\nCOPY public.people (nom, prenom) FROM stdin;\nDupont\tJean\n\\N\tAnne\n\\.\n";
+    let f = file(dump.as_bytes());
+    let mut r = open(f.path(), &ReadOptions::default()).unwrap();
+    assert_eq!(r.info().format, "sql");
+    let mut recs = Vec::new();
+    while let Some(x) = r.next_record() {
+        recs.push(x.unwrap());
+    }
+    let t = r.tables();
+    assert_eq!(t.len(), 3);
+    assert_eq!(t[0].columns, ["id", "nom"]);
+    assert_eq!(t[1].columns, ["ref", "total"]);
+    assert_eq!(t[2].name, "people");
+    assert_eq!(recs.len(), 5);
+    assert_eq!(recs[0].fields, ["1", "O'Brien"]);
+    assert_eq!(recs[1].fields, ["2", "L'Ami;e"]);
+    assert_eq!((recs[2].table, recs[2].index), (1, 0));
+    assert_eq!(recs[4].fields, ["", "Anne"]);
+    assert_eq!(recs[4].index, 1);
+    let f = file(b"INSERT INTO t VALUES ('never closed");
+    let mut r = open(f.path(), &ReadOptions::default()).unwrap();
+    assert!(r.next_record().unwrap().is_err());
 }

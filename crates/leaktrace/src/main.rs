@@ -45,7 +45,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Read a delimited file and type every column (no workspace needed)
+    /// Read a file of any supported format and type every column (no workspace needed)
     Scan(cmd::scan::Args),
     /// Generate a synthetic French population, recipient extracts and leak scenarios
     Synth(cmd::synth::Args),

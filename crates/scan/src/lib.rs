@@ -196,14 +196,15 @@ struct Years {
     n: u64,
 }
 
-/// Register for the distinct-count estimate: a KMV (k minimum values) sketch of value hashes.
-const KMV: usize = 256;
+/// Size of the distinct-count sketch: the k minimum value hashes (KMV). Exact up to k distinct
+/// values, about 3 % relative error beyond.
+const KMV: usize = 1024;
 
 /// Typing evidence for one column.
 #[derive(Debug, Clone)]
 pub struct ColumnTyper {
     index: usize,
-    name: String,
+    pub(crate) name: String,
     rows: u64,
     filled: u64,
     hits: [u64; DETS.len()],

@@ -45,53 +45,73 @@ pub struct ScanReport {
     pub warnings: Warnings,
 }
 
-/// Read `path` and type every column.
+/// Read `path` and type every column of every table.
 pub fn scan_path(path: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanError> {
     let mut reader = open(path, &ReadOptions::default())?;
-    let mut typers: Vec<ColumnTyper> = Vec::new();
-    let mut rows = 0u64;
+    let mut typers: Vec<Vec<ColumnTyper>> = Vec::new();
+    let mut rows: Vec<u64> = Vec::new();
     while let Some(rec) = reader.next_record() {
-        let (i, rec) = rec?;
-        rows = i + 1;
-        if i >= opts.sample {
+        let rec = rec?;
+        while typers.len() <= rec.table {
+            typers.push(Vec::new());
+            rows.push(0);
+        }
+        rows[rec.table] = rec.index + 1;
+        if rec.index >= opts.sample {
             continue;
         }
-        for (j, v) in rec.iter().enumerate() {
-            if typers.len() <= j {
-                typers.push(ColumnTyper::new(j, ""));
+        let t = &mut typers[rec.table];
+        for (j, v) in rec.fields.iter().enumerate() {
+            while t.len() <= j {
+                // Columns that appear late (JSON keys) were missing in the rows before.
+                let mut c = ColumnTyper::new(t.len(), "");
+                for _ in 0..rec.index.min(opts.sample) {
+                    c.observe("");
+                }
+                t.push(c);
             }
-            typers[j].observe(v);
+            t[j].observe(v);
+        }
+        // Rows shorter than the table count as missing values for the columns they lack.
+        for c in t.iter_mut().skip(rec.fields.len()) {
+            c.observe("");
         }
     }
-    if rows == 0 {
+    if rows.iter().all(|&n| n == 0) {
         return Err(ScanError::NoRecords(path.display().to_string()));
     }
-    let names = reader.columns().to_vec();
-    while typers.len() < names.len() {
-        typers.push(ColumnTyper::new(typers.len(), ""));
-    }
-    let columns = typers
-        .iter_mut()
+    let tables = reader
+        .tables()
+        .iter()
         .enumerate()
-        .map(|(j, t)| {
-            t.name = names
-                .get(j)
-                .cloned()
-                .unwrap_or_else(|| format!("col_{}", j + 1));
-            t.finish()
+        .filter(|(i, _)| rows.get(*i).copied().unwrap_or(0) > 0)
+        .map(|(i, info)| {
+            let t = &mut typers[i];
+            while t.len() < info.columns.len() {
+                t.push(ColumnTyper::new(t.len(), ""));
+            }
+            let columns = t
+                .iter_mut()
+                .enumerate()
+                .map(|(j, c)| {
+                    c.name = info
+                        .columns
+                        .get(j)
+                        .cloned()
+                        .unwrap_or_else(|| format!("col_{}", j + 1));
+                    c.finish()
+                })
+                .collect();
+            TableReport {
+                name: info.name.clone(),
+                rows: rows[i],
+                columns,
+            }
         })
         .collect();
-    let name = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
     Ok(ScanReport {
         format: reader.info().clone(),
-        tables: vec![TableReport {
-            name,
-            rows,
-            columns,
-        }],
-        warnings: reader.warnings().clone(),
+        tables,
+        warnings: reader.warnings(),
     })
 }

@@ -1,9 +1,10 @@
-//! Column-typing accuracy against the generator's ground truth (delimited files).
+//! Column-typing accuracy against the generator's ground truth: the registry, every extract and
+//! every leak (CSV/TSV, JSON Lines, JSON, SQL, XLSX).
 
 use leaktrace_scan::{scan_path, ScanOptions};
 
 #[test]
-fn types_synthetic_delimited_files() {
+fn types_every_synthetic_file() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = leaktrace_synth::Config {
         persons: 5_000,
@@ -14,19 +15,16 @@ fn types_synthetic_delimited_files() {
     let m = leaktrace_synth::read_manifest(dir.path()).unwrap();
     let mut files: Vec<(String, Vec<leaktrace_synth::ColumnTruth>)> = Vec::new();
     for e in std::iter::once(&m.registry).chain(&m.extracts) {
-        if e.format == "csv" {
-            files.push((e.file.clone(), e.columns.clone()));
-        }
+        files.push((e.file.clone(), e.columns.clone()));
     }
     for s in leaktrace_synth::read_scenarios(dir.path()).unwrap() {
-        if s.format == "csv" {
-            files.push((s.file.clone(), s.columns.clone()));
-        }
+        files.push((s.file.clone(), s.columns.clone()));
     }
     let (mut right, mut total) = (0, 0);
     let mut wrong = Vec::new();
     for (file, truth) in &files {
         let r = scan_path(&dir.path().join(file), &ScanOptions::default()).unwrap();
+        assert_eq!(r.tables.len(), 1, "{file}");
         let cols = &r.tables[0].columns;
         assert_eq!(cols.len(), truth.len(), "{file}");
         for (c, t) in cols.iter().zip(truth) {
@@ -39,6 +37,10 @@ fn types_synthetic_delimited_files() {
         }
     }
     let acc = f64::from(right) / f64::from(total);
+    eprintln!(
+        "column typing: {right}/{total} right ({:.2} %)",
+        acc * 100.0
+    );
     assert!(
         acc >= 0.99,
         "accuracy {acc:.3} ({right}/{total}); wrong: {wrong:#?}"

@@ -68,7 +68,7 @@ impl Default for Config {
 /// Errors from the generator.
 #[derive(Debug, thiserror::Error)]
 pub enum SynthError {
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Io {
         path: PathBuf,
         source: std::io::Error,

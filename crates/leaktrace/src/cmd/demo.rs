@@ -1,6 +1,6 @@
 //! `leaktrace demo`: the whole chain on built-in synthetic data. For now: generate a population
 //! with its extracts and leak scenarios in a temporary directory, print what it made, and type
-//! the columns of every delimited leak against the truth; later stages (enrol, analyse, report)
+//! the columns of every leak against the truth; later stages (enrol, analyse, report)
 //! join as they land.
 
 use std::path::PathBuf;
@@ -53,8 +53,15 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             " (temporary directory, removed on exit; --keep DIR to keep it)".to_string()
         }
     );
-    println!("\n{}", ui::paint(color, ui::Style::Bold, "scan of the delimited leaks:"));
-    for leak in summary.leaks.iter().filter(|l| l.format == "csv") {
+    println!(
+        "\n{}",
+        ui::paint(
+            color,
+            ui::Style::Bold,
+            "scan of every leak (column types against the truth):"
+        )
+    );
+    for leak in &summary.leaks {
         let report = leaktrace_scan::scan_path(&dir.join(&leak.file), &Default::default())?;
         let types: Vec<&str> = report.tables[0]
             .columns

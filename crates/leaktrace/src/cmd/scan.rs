@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use leaktrace_scan::{scan_path, ScanOptions, ScanReport};
 
 use crate::{ui, Global};
@@ -11,7 +10,7 @@ use crate::{ui, Global};
 /// Read a file and type every column; values are shown masked.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The file to scan (delimited text, optionally gzip-compressed)
+    /// The file to scan: CSV/TSV (any delimiter and encoding), JSON Lines, JSON, SQL dump, XLSX/ODS, optionally gzip
     pub file: PathBuf,
     /// Print the report as JSON (schema: docs/scan-json.md)
     #[arg(long)]
@@ -23,25 +22,23 @@ pub struct Args {
 
 fn print_human(r: &ScanReport, color: bool) {
     let f = &r.format;
-    let delim = match f.delimiter {
-        '\t' => "tab".to_string(),
-        c => format!("'{c}'"),
+    let dialect = match f.delimiter {
+        Some('\t') => ", delimiter tab".to_string(),
+        Some(c) => format!(", delimiter '{c}'"),
+        None => String::new(),
     };
+    let compression = f
+        .compression
+        .and_then(|c| serde_json::to_value(c).ok())
+        .and_then(|v| v.as_str().map(|s| format!(" ({s})")))
+        .unwrap_or_default();
     println!(
-        "{} {}{}, {}, delimiter {}, {}",
+        "{} {}{}, {}{}, {}",
         ui::paint(color, ui::Style::Bold, "format:"),
         f.format,
-        f.compression
-            .map(|c| format!(
-                " ({})",
-                serde_json::to_value(c)
-                    .unwrap_or_default()
-                    .as_str()
-                    .unwrap_or("")
-            ))
-            .unwrap_or_default(),
+        compression,
         f.encoding,
-        delim,
+        dialect,
         if f.has_header { "header" } else { "no header" }
     );
     for t in &r.tables {
@@ -93,8 +90,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         &ScanOptions {
             sample: args.sample,
         },
-    )
-    .with_context(|| format!("scanning {}", args.file.display()))?;
+    )?; // errors already name the file
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
