@@ -80,7 +80,14 @@ pub struct ReadOptions {
 pub struct Warnings {
     /// Records whose field count differs from the header's (or the first record's).
     pub ragged_records: u64,
+    /// Records holding bytes that are not valid in the detected encoding (decoded as U+FFFD):
+    /// a file mixing encodings, or corrupted.
+    pub undecodable_records: u64,
 }
+
+/// Largest record accepted in delimited text (bytes): a larger one is almost always an
+/// unterminated quote that swallowed the rest of the file.
+pub const MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
 
 /// A table of a file: one for delimited text and JSON, one per SQL table or sheet.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -132,6 +139,23 @@ impl Source for CsvSource {
             Ok(false) => None,
             Err(e) => Some(Err(record_error(&self.path, self.next_index, &e))),
             Ok(true) => {
+                let bytes = self.record.as_slice().len();
+                if bytes > MAX_RECORD_BYTES {
+                    let line = self.record.position().map_or(0, |p| p.line());
+                    return Some(Err(ReadError::Record {
+                        path: self.path.clone(),
+                        record: self.next_index,
+                        line,
+                        problem: format!(
+                            "record of {} MiB exceeds the {} MiB limit (unterminated quote or a very long line?)",
+                            bytes >> 20,
+                            MAX_RECORD_BYTES >> 20
+                        ),
+                    }));
+                }
+                if self.record.as_slice().contains('\u{fffd}') {
+                    self.warnings.undecodable_records += 1;
+                }
                 let columns = &mut self.tables[0].columns;
                 if self.record.len() != columns.len() {
                     self.warnings.ragged_records += 1;

@@ -194,3 +194,49 @@ fn sql_dumps_insert_create_and_copy() {
     let mut r = open(f.path(), &ReadOptions::default()).unwrap();
     assert!(r.next_record().unwrap().is_err());
 }
+
+#[test]
+fn unterminated_quote_and_huge_line_are_refused_with_the_record_named() {
+    let mut text = String::from("nom,prenom\nDUPONT,Jean\n\"MARTIN,Anne\n");
+    let filler = "DURAND,Paul\n".repeat(MAX_RECORD_BYTES / 10);
+    text.push_str(&filler);
+    let f = file(text.as_bytes());
+    let opts = ReadOptions {
+        has_header: Some(true),
+        ..ReadOptions::default()
+    };
+    let mut r = open(f.path(), &opts).unwrap();
+    assert!(r.next_record().unwrap().is_ok());
+    let e = r.next_record().unwrap().unwrap_err().to_string();
+    assert!(
+        e.contains("record 1") && e.contains("unterminated quote"),
+        "{e}"
+    );
+    // A 100 MB single line.
+    let mut big = b"a,b\n".to_vec();
+    big.extend(std::iter::repeat_n(b'x', 100 << 20));
+    big.push(b'\n');
+    let f = file(&big);
+    let mut r = open(f.path(), &ReadOptions::default()).unwrap();
+    let e = r.next_record().unwrap().unwrap_err().to_string();
+    assert!(e.contains("exceeds"), "{e}");
+}
+
+#[test]
+fn mixed_encodings_are_decoded_and_counted() {
+    // UTF-8 sample, then a Latin-1 line past the sniffing window.
+    let mut bytes = b"nom,ville\n".to_vec();
+    while bytes.len() < SNIFF_BYTES + 100 {
+        bytes.extend_from_slice("DUPONT,Orléans\n".as_bytes());
+    }
+    bytes.extend_from_slice(b"MARTIN,B\xe9ziers\n");
+    let f = file(&bytes);
+    let mut r = open(f.path(), &ReadOptions::default()).unwrap();
+    assert_eq!(r.info().encoding, "utf-8");
+    let mut last = None;
+    while let Some(x) = r.next_record() {
+        last = Some(x.unwrap());
+    }
+    assert_eq!(last.unwrap().fields[1], "B\u{fffd}ziers");
+    assert_eq!(r.warnings().undecodable_records, 1);
+}

@@ -65,12 +65,23 @@ fn print_human(r: &ScanReport, color: bool) {
             );
         }
     }
-    if r.warnings.ragged_records > 0 {
-        println!(
-            "{} {} records have a different number of fields than the header",
-            ui::paint(color, ui::Style::Yellow, "warning:"),
-            r.warnings.ragged_records
-        );
+    let w = &r.warnings;
+    for (n, what) in [
+        (
+            w.ragged_records,
+            "records have a different number of fields than the header",
+        ),
+        (
+            w.undecodable_records,
+            "records hold bytes invalid in the detected encoding (shown as �)",
+        ),
+    ] {
+        if n > 0 {
+            println!(
+                "{} {n} {what}",
+                ui::paint(color, ui::Style::Yellow, "warning:")
+            );
+        }
     }
 }
 
