@@ -158,7 +158,6 @@ pub fn detect_header_rows(recs: &[Vec<String>]) -> bool {
         || (distinct.len() == first.len()
             && label_diff == first.len()
             && first.len() > 1
-            && body.len() >= 3
             && header_words(first))
 }
 
