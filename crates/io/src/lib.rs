@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+mod archive;
 mod json;
 mod sheet;
 mod sniff;
@@ -50,6 +51,26 @@ pub enum ReadError {
 #[serde(rename_all = "lowercase")]
 pub enum Compression {
     Gzip,
+    Zstd,
+    /// A zip archive: each member is read as its own table(s).
+    Zip,
+}
+
+/// Decompression limits against zip bombs: output beyond `max_ratio` × the compressed size
+/// (once past 64 MiB), or beyond `max_bytes` in all, is refused.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_ratio: u64,
+    pub max_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_ratio: 200,
+            max_bytes: 64 << 30,
+        }
+    }
 }
 
 /// What was sniffed about a file.
@@ -73,6 +94,7 @@ pub struct FileInfo {
 pub struct ReadOptions {
     pub delimiter: Option<u8>,
     pub has_header: Option<bool>,
+    pub limits: Limits,
 }
 
 /// Counters of recoverable problems met while reading.
@@ -193,20 +215,32 @@ impl std::fmt::Debug for Reader {
     }
 }
 
-fn raw_stream(path: &Path) -> Result<(Box<dyn Read + Send>, Option<Compression>), ReadError> {
+fn raw_stream(
+    path: &Path,
+    limits: Limits,
+) -> Result<(Box<dyn Read + Send>, Option<Compression>), ReadError> {
     let io = |e| ReadError::Io {
         path: path.to_path_buf(),
         source: e,
     };
     let mut f = File::open(path).map_err(io)?;
-    let mut magic = [0u8; 2];
+    let compressed = f.metadata().map_err(io)?.len();
+    let mut magic = [0u8; 4];
     let n = f.read(&mut magic).map_err(io)?;
     let f = File::open(path).map_err(io)?;
-    if n == 2 && magic == [0x1f, 0x8b] {
+    let capped = |r: Box<dyn Read + Send>| -> Box<dyn Read + Send> {
+        Box::new(archive::Capped::new(r, compressed, limits))
+    };
+    if n >= 2 && magic[..2] == [0x1f, 0x8b] {
         Ok((
-            Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(f))),
+            capped(Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(
+                f,
+            )))),
             Some(Compression::Gzip),
         ))
+    } else if n == 4 && magic == [0x28, 0xB5, 0x2F, 0xFD] {
+        let d = zstd::stream::read::Decoder::new(f).map_err(io)?;
+        Ok((capped(Box::new(d)), Some(Compression::Zstd)))
     } else {
         Ok((Box::new(BufReader::new(f)), None))
     }
@@ -231,6 +265,21 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Reader, ReadError> {
         .take(4)
         .read_to_end(&mut magic)
         .map_err(io)?;
+    if magic.starts_with(b"PK\x03\x04") && !archive::is_workbook(path)? {
+        let (format, source) = archive::open(path, opts)?;
+        return Ok(Reader {
+            path: path.to_path_buf(),
+            info: FileInfo {
+                format,
+                compression: Some(Compression::Zip),
+                encoding: "utf-8".into(),
+                delimiter: None,
+                has_header: true,
+                bytes,
+            },
+            source,
+        });
+    }
     if magic.starts_with(b"PK\x03\x04") {
         let (format, source) = sheet::open(path)?;
         return Ok(Reader {
@@ -246,7 +295,7 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Reader, ReadError> {
             source,
         });
     }
-    let (mut stream, compression) = raw_stream(path)?;
+    let (mut stream, compression) = raw_stream(path, opts.limits)?;
     let sample = read_prefix(&mut stream, SNIFF_BYTES).map_err(io)?;
     if sample.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ReadError::Empty {
@@ -264,7 +313,7 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Reader, ReadError> {
     let first = text.trim_start().chars().next().unwrap_or(' ');
     let structured: Option<(&str, Box<dyn Source>)> =
         if opts.delimiter.is_none() && (first == '[' || first == '{') {
-            let (stream, _) = raw_stream(path)?;
+            let (stream, _) = raw_stream(path, opts.limits)?;
             let decoded = decoder(stream, encoding);
             Some(if first == '[' {
                 ("json", Box::new(json::JsonSource::array(path, decoded)))
@@ -272,7 +321,7 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Reader, ReadError> {
                 ("jsonl", Box::new(json::JsonSource::lines(path, decoded)))
             })
         } else if opts.delimiter.is_none() && sql::looks_like_sql(&text) {
-            let (stream, _) = raw_stream(path)?;
+            let (stream, _) = raw_stream(path, opts.limits)?;
             Some((
                 "sql",
                 Box::new(sql::SqlSource::new(path, decoder(stream, encoding))),
@@ -299,7 +348,7 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Reader, ReadError> {
         .has_header
         .unwrap_or_else(|| detect_header(&text, delimiter));
     // Re-open: the decoder must see the stream from its first byte (BOM included).
-    let (stream, _) = raw_stream(path)?;
+    let (stream, _) = raw_stream(path, opts.limits)?;
     let decoded = decoder(stream, encoding);
     let mut csv = csv::ReaderBuilder::new()
         .delimiter(delimiter)

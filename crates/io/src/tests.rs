@@ -240,3 +240,67 @@ fn mixed_encodings_are_decoded_and_counted() {
     assert_eq!(last.unwrap().fields[1], "B\u{fffd}ziers");
     assert_eq!(r.warnings().undecodable_records, 1);
 }
+
+fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in members {
+        w.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+#[test]
+fn zip_members_are_tables_and_zstd_is_read() {
+    let z = zip_of(&[
+        ("extract/users.csv", SAMPLE.as_bytes()),
+        (
+            "app.jsonl",
+            b"{\"email\":\"a@b.fr\"}\n{\"email\":\"c@d.fr\"}\n",
+        ),
+    ]);
+    let f = file(&z);
+    let mut r = open(f.path(), &ReadOptions::default()).unwrap();
+    assert_eq!(r.info().compression, Some(Compression::Zip));
+    let mut recs = Vec::new();
+    while let Some(x) = r.next_record() {
+        recs.push(x.unwrap());
+    }
+    let t = r.tables();
+    assert_eq!(t.len(), 2);
+    assert_eq!(t[0].name, "extract/users.csv");
+    assert_eq!(t[1].name, "app.jsonl");
+    assert_eq!(t[1].columns, ["email"]);
+    assert_eq!(recs.len(), 4);
+    assert_eq!((recs[2].table, recs[2].index), (1, 0));
+    let zst = zstd::encode_all(SAMPLE.as_bytes(), 3).unwrap();
+    let f = file(&zst);
+    let (info, cols, rows) = all(f.path());
+    assert_eq!(info.compression, Some(Compression::Zstd));
+    assert_eq!(cols[0], "nom");
+    assert_eq!(rows.len(), 2);
+}
+
+#[test]
+fn zip_and_gzip_bombs_are_refused() {
+    let zeros = vec![b'0'; 100 << 20];
+    let z = zip_of(&[("bomb.csv", &zeros)]);
+    let f = file(&z);
+    let e = open(f.path(), &ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("zip bomb") && e.contains("bomb.csv"), "{e}");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(b"a,b\n").unwrap();
+    enc.write_all(&zeros).unwrap();
+    let f = file(&enc.finish().unwrap());
+    let result = open(f.path(), &ReadOptions::default()).and_then(|mut r| {
+        while let Some(x) = r.next_record() {
+            x?;
+        }
+        Ok(())
+    });
+    let e = result.unwrap_err().to_string();
+    assert!(e.contains(&f.path().display().to_string()), "{e}");
+}
