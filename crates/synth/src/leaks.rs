@@ -120,9 +120,7 @@ struct Leak<'a> {
     name: &'static str,
     file: &'static str,
     format: LeakFormat,
-    typed: Vec<bool>,
-    columns: Vec<ColumnTruth>,
-    headers: Vec<String>,
+    columns: Vec<Column>,
     rows: Rows,
     verdict: &'static str,
     sources: Vec<ExpectedSource>,
@@ -133,11 +131,13 @@ struct Leak<'a> {
 impl Leak<'_> {
     fn write(self) -> Result<Scenario, SynthError> {
         let path = self.out.join(self.file);
+        let heads = headers(&self.columns);
+        let typed = crate::render::json_types(&self.columns);
         let (format, header) = match &self.format {
             LeakFormat::Csv { delim, header } => {
                 let mut s = String::new();
                 if *header {
-                    write::push_delimited(&mut s, &self.headers, *delim);
+                    write::push_delimited(&mut s, &heads, *delim);
                 }
                 for r in &self.rows.cells {
                     write::push_delimited(&mut s, r, *delim);
@@ -146,7 +146,7 @@ impl Leak<'_> {
                 ("csv", *header)
             }
             LeakFormat::Sql { table } => {
-                write::write_sql(&path, table, &self.headers, &self.rows.cells)?;
+                write::write_sql(&path, table, &heads, &self.rows.cells)?;
                 ("sql", true)
             }
             LeakFormat::Json => {
@@ -154,7 +154,7 @@ impl Leak<'_> {
                     .rows
                     .cells
                     .iter()
-                    .map(|r| write::json_object(&self.headers, r, &self.typed))
+                    .map(|r| write::json_object(&heads, r, &typed))
                     .collect();
                 let s = serde_json::to_string_pretty(&arr).map_err(|e| SynthError::Io {
                     path: path.clone(),
@@ -164,7 +164,7 @@ impl Leak<'_> {
                 ("json", true)
             }
             LeakFormat::Xlsx => {
-                write::write_xlsx(&path, "export", &self.headers, &self.rows.cells)?;
+                write::write_xlsx(&path, "export", &heads, &self.rows.cells)?;
                 ("xlsx", true)
             }
         };
@@ -175,9 +175,9 @@ impl Leak<'_> {
         }
         write::write_file(&self.out.join(&truth_rel), t.as_bytes())?;
         let columns = if header {
-            self.columns
+            truths(&self.columns)
         } else {
-            self.columns
+            truths(&self.columns)
                 .into_iter()
                 .enumerate()
                 .map(|(i, c)| ColumnTruth {
@@ -277,9 +277,7 @@ pub(crate) fn write_leaks(
                     delim: ',',
                     header: true,
                 },
-                typed: crate::render::json_types(&columns),
-                columns: truths(&columns),
-                headers: headers(&columns),
+                columns,
                 rows,
                 verdict: "authentic",
                 sources: vec![crate::leaks::source_of(app)],
@@ -307,9 +305,7 @@ pub(crate) fn write_leaks(
                     delim: '|',
                     header: false,
                 },
-                typed: crate::render::json_types(&columns),
-                columns: truths(&columns),
-                headers: headers(&columns),
+                columns,
                 rows,
                 verdict: "authentic",
                 sources: vec![source_of(prov)],
@@ -329,9 +325,7 @@ pub(crate) fn write_leaks(
                 name: "website_dump",
                 file: "leaks/website_dump.sql",
                 format: LeakFormat::Sql { table: "users" },
-                typed: crate::render::json_types(&columns),
-                columns: truths(&columns),
-                headers: headers(&columns),
+                columns,
                 rows,
                 verdict: "authentic",
                 sources: vec![source_of(web1)],
@@ -362,9 +356,7 @@ pub(crate) fn write_leaks(
                 name: "app_dump",
                 file: "leaks/app_dump.json",
                 format: LeakFormat::Json,
-                typed: crate::render::json_types(&columns),
-                columns: truths(&columns),
-                headers: headers(&columns),
+                columns,
                 rows,
                 verdict: "authentic",
                 sources: vec![source_of(app)],
@@ -397,9 +389,7 @@ pub(crate) fn write_leaks(
                 name: "training_sheet",
                 file: "leaks/training_sheet.xlsx",
                 format: LeakFormat::Xlsx,
-                typed: crate::render::json_types(&columns),
-                columns: truths(&columns),
-                headers: headers(&columns),
+                columns,
                 rows,
                 verdict: "authentic",
                 sources: vec![source_of(train)],
@@ -430,9 +420,7 @@ pub(crate) fn write_leaks(
                     delim: ';',
                     header: true,
                 },
-                typed: crate::render::json_types(&columns),
-                columns: truths(&columns),
-                headers: headers(&columns),
+                columns,
                 rows,
                 verdict: "not_ours",
                 sources: vec![],
@@ -476,9 +464,7 @@ pub(crate) fn write_leaks(
                     delim: ',',
                     header: true,
                 },
-                typed: crate::render::json_types(&columns),
-                columns: truths(&columns),
-                headers: headers(&columns),
+                columns,
                 rows,
                 verdict: "recombined",
                 sources: vec![ExpectedSource {
@@ -529,9 +515,7 @@ pub(crate) fn write_leaks(
                     delim: ',',
                     header: true,
                 },
-                typed: crate::render::json_types(&columns),
-                columns: truths(&columns),
-                headers: headers(&columns),
+                columns,
                 rows,
                 verdict: "authentic",
                 sources: vec![source_of(prov), source_of(web2)],
@@ -570,9 +554,7 @@ pub(crate) fn write_leaks(
                     delim: '\t',
                     header: true,
                 },
-                typed: crate::render::json_types(&columns),
-                columns: truths(&columns),
-                headers: headers(&columns),
+                columns,
                 rows,
                 verdict: "partial",
                 sources: vec![source_of(web2)],
