@@ -13,11 +13,13 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 mod archive;
+mod count;
 mod json;
 mod sheet;
 mod sniff;
 mod sql;
 
+pub use count::{count_records_parallel, Count};
 pub use sniff::{detect_header, sniff_delimiter};
 
 /// Bytes read to sniff the encoding and the dialect.

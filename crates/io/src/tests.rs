@@ -304,3 +304,36 @@ fn zip_and_gzip_bombs_are_refused() {
     let e = result.unwrap_err().to_string();
     assert!(e.contains(&f.path().display().to_string()), "{e}");
 }
+
+#[test]
+fn parallel_count_matches_the_streaming_reader() {
+    let mut text = String::from("nom,prenom,ville\n");
+    let mut i = 0u64;
+    while text.len() < (66 << 20) {
+        if i % 1000 == 7 {
+            text.push_str("\"DUPONT, Jr\",Jean\n"); // ragged, quoted delimiter
+        } else {
+            text.push_str(&format!("NOM{i},Prenom{i},Ville{}\n", i % 97));
+        }
+        i += 1;
+    }
+    let f = file(text.as_bytes());
+    let mut r = open(f.path(), &ReadOptions::default()).unwrap();
+    let mut n = 0;
+    while let Some(x) = r.next_record() {
+        x.unwrap();
+        n += 1;
+    }
+    let c = count_records_parallel(f.path(), r.info(), 3)
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.records, n);
+    assert_eq!(c.ragged, r.warnings().ragged_records);
+    assert!(c.ragged > 0);
+    // Quoted newlines in the sample: no parallel count (it would not be exact).
+    let mut q = String::from("nom,adresse\n\"A\",\"1 rue\nBis\"\n");
+    q.push_str(&"B,C\n".repeat(17 << 20));
+    let f = file(q.as_bytes());
+    let r = open(f.path(), &ReadOptions::default()).unwrap();
+    assert_eq!(count_records_parallel(f.path(), r.info(), 2).unwrap(), None);
+}

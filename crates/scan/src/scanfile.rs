@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use leaktrace_io::{open, FileInfo, ReadError, ReadOptions, Warnings};
+use leaktrace_io::{
+    count_records_parallel, open, Count, FileInfo, ReadError, ReadOptions, Warnings,
+};
 use serde::Serialize;
 
 use crate::{ColumnReport, ColumnTyper};
@@ -50,6 +52,13 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanErro
     let mut reader = open(path, &ReadOptions::default())?;
     let mut typers: Vec<Vec<ColumnTyper>> = Vec::new();
     let mut rows: Vec<u64> = Vec::new();
+    let mut counted: Option<Count> = None;
+    let mut tried = false;
+    // A large plain CSV: type the sample here, then count the whole file on every core.
+    let parallel = reader.info().format == "csv"
+        && reader.info().compression.is_none()
+        && reader.info().bytes >= 64 << 20;
+    let width = reader.tables().first().map_or(0, |t| t.columns.len());
     while let Some(rec) = reader.next_record() {
         let rec = rec?;
         while typers.len() <= rec.table {
@@ -58,6 +67,14 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanErro
         }
         rows[rec.table] = rec.index + 1;
         if rec.index >= opts.sample {
+            if parallel && !tried {
+                tried = true;
+                counted = count_records_parallel(path, reader.info(), width)?;
+                if let Some(c) = counted {
+                    rows[0] = c.records;
+                    break;
+                }
+            }
             continue;
         }
         let t = &mut typers[rec.table];
@@ -109,9 +126,14 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanErro
             }
         })
         .collect();
+    let mut warnings = reader.warnings();
+    if let Some(c) = counted {
+        // The parallel count saw every record; the reader stopped after the sample.
+        warnings.ragged_records = c.ragged;
+    }
     Ok(ScanReport {
         format: reader.info().clone(),
         tables,
-        warnings: reader.warnings(),
+        warnings,
     })
 }
