@@ -6,6 +6,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc: the pipeline allocates many small strings on every core.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod cmd;
 mod exit;
 pub mod ui;
@@ -21,6 +25,9 @@ pub struct Global {
         default_value = ".leaktrace"
     )]
     pub home: PathBuf,
+    /// Secret key file. Defaults to $LEAKTRACE_KEY_FILE, else ~/.config/leaktrace/<workspace id>.key
+    #[arg(long, global = true, env = "LEAKTRACE_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
     /// Colour output: auto (only on a terminal), always or never
     #[arg(long, global = true, default_value = "auto", value_parser = ["auto", "always", "never"])]
     pub color: String,
@@ -47,6 +54,14 @@ struct Cli {
 enum Command {
     /// Read a file of any supported format and type every column (no workspace needed)
     Scan(cmd::scan::Args),
+    /// Create a workspace: catalog, index and secret key
+    Init(cmd::init::Args),
+    /// Fingerprint a source (registry or extract) into the index
+    Enroll(cmd::enroll::Args),
+    /// List enrolled sources and snapshots
+    Sources(cmd::sources::Args),
+    /// Link a leaked file to enrolled persons and judge it
+    Analyze(cmd::analyze::Args),
     /// Generate a synthetic French population, recipient extracts and leak scenarios
     Synth(cmd::synth::Args),
     /// Run the whole chain on built-in synthetic data
@@ -57,6 +72,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => cmd::scan::run(args, &cli.global),
+        Command::Init(args) => cmd::init::run(args, &cli.global),
+        Command::Enroll(args) => cmd::enroll::run(args, &cli.global),
+        Command::Sources(args) => cmd::sources::run(args, &cli.global),
+        Command::Analyze(args) => cmd::analyze::run(args, &cli.global),
         Command::Synth(args) => cmd::synth::run(args, &cli.global),
         Command::Demo(args) => cmd::demo::run(args, &cli.global),
     };

@@ -14,6 +14,8 @@
 //! * [`estimate`] runs expectation-maximisation over unlabelled pairs to estimate `m` and λ
 //!   (and optionally `u`), so no labels are needed.
 
+pub mod dump;
+
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +36,12 @@ pub struct Field {
     pub m: Vec<f64>,
     /// P(level | non-match), one per level, summing to 1.
     pub u: Vec<f64>,
+    /// Upper bounds on `m` per level kept by [`estimate`]: what we know of the field whatever the
+    /// data says (a NIR almost never disagrees for the same person; a birth date rarely agrees on
+    /// the year only). Keeps EM from explaining a file that is not ours as a cluster of
+    /// "matches". Empty = no bounds.
+    #[serde(default)]
+    pub max_m: Vec<f64>,
 }
 
 impl Field {
@@ -50,7 +58,22 @@ impl Field {
             levels: levels.iter().map(|s| s.to_string()).collect(),
             m,
             u,
+            max_m: Vec::new(),
         }
+    }
+
+    /// Bound `m` per level (see [`Field::max_m`]).
+    pub fn with_max_m(mut self, caps: Vec<f64>) -> Field {
+        self.max_m = caps;
+        cap_levels(&mut self.m, &self.max_m);
+        self
+    }
+
+    /// Set `m` (a starting point for [`estimate`]).
+    pub fn with_m(mut self, m: Vec<f64>) -> Field {
+        self.m = m;
+        normalise(&mut self.m);
+        self
     }
 
     /// Set `u` (e.g. from the index's term frequencies, computed without labels).
@@ -98,6 +121,41 @@ pub enum LinkError {
     Level { field: String, level: u8 },
     #[error("no candidate pairs to estimate from")]
     Empty,
+}
+
+/// Cap each level's share at its bound, giving the excess to the levels below their bound in
+/// proportion (repeated until stable; the shares keep summing to 1).
+fn cap_levels(m: &mut [f64], caps: &[f64]) {
+    if caps.len() != m.len() {
+        return;
+    }
+    for _ in 0..m.len() {
+        let mut excess = 0.0;
+        let mut free = 0.0;
+        for (x, &c) in m.iter_mut().zip(caps) {
+            if *x > c {
+                excess += *x - c;
+                *x = c;
+            } else if *x < c {
+                free += *x;
+            }
+        }
+        if excess <= 0.0 {
+            return;
+        }
+        let open: Vec<usize> = (0..m.len()).filter(|&i| m[i] < caps[i]).collect();
+        if open.is_empty() {
+            return;
+        }
+        for &i in &open {
+            let share = if free > 0.0 {
+                m[i] / free
+            } else {
+                1.0 / open.len() as f64
+            };
+            m[i] += excess * share;
+        }
+    }
 }
 
 fn normalise(v: &mut [f64]) {
@@ -318,6 +376,7 @@ pub fn estimate(
             let mut m = stats.m[i].clone();
             if m.iter().sum::<f64>() > 0.0 {
                 normalise(&mut m);
+                cap_levels(&mut m, &f.max_m);
                 f.m = m.into_iter().map(round).collect();
             }
             if opts.estimate_u {

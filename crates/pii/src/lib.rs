@@ -6,9 +6,11 @@
 //! * [`refdata`]: INSEE communes, first names, surnames, ROME codes and departments,
 //!   embedded in the binary (see `data/fr/README.md` for sources and licences).
 
+pub mod date;
 pub mod email;
 pub mod iban;
 pub mod mask;
+pub mod name;
 pub mod nir;
 pub mod phone;
 pub mod refdata;

@@ -16,7 +16,7 @@ use serde::Serialize;
 pub mod header;
 mod scanfile;
 
-pub use scanfile::{scan_path, ScanError, ScanOptions, ScanReport, TableReport};
+pub use scanfile::{scan_path, type_rows, ScanError, ScanOptions, ScanReport, TableReport};
 
 /// Value detectors, in tie-break priority order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -47,6 +47,30 @@ pub struct ScanReport {
     pub warnings: Warnings,
 }
 
+/// Type the columns of rows already read (one table): `names` are the column names (`col_N`
+/// when the file has no header); short rows count as missing values.
+pub fn type_rows(names: &[String], rows: &[Vec<String>]) -> Vec<ColumnReport> {
+    let width = rows
+        .iter()
+        .map(Vec::len)
+        .max()
+        .unwrap_or(0)
+        .max(names.len());
+    (0..width)
+        .map(|j| {
+            let name = names
+                .get(j)
+                .cloned()
+                .unwrap_or_else(|| format!("col_{}", j + 1));
+            let mut c = ColumnTyper::new(j, &name);
+            for r in rows {
+                c.observe(r.get(j).map_or("", String::as_str));
+            }
+            c.finish()
+        })
+        .collect()
+}
+
 /// Read `path` and type every column of every table.
 pub fn scan_path(path: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanError> {
     let mut reader = open(path, &ReadOptions::default())?;

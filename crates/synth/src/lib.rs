@@ -107,6 +107,15 @@ pub struct ExtractInfo {
     pub columns: Vec<ColumnTruth>,
 }
 
+impl ExtractInfo {
+    /// The source this delivery is a snapshot of: the name without its date suffix
+    /// (`website_2024` and `website_2025` are two snapshots of `website`).
+    pub fn source(&self) -> &str {
+        self.name
+            .trim_end_matches(|c: char| c.is_ascii_digit() || c == '_')
+    }
+}
+
 /// `extracts/manifest.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {

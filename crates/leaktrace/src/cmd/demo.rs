@@ -1,11 +1,13 @@
-//! `leaktrace demo`: the whole chain on built-in synthetic data. For now: generate a population
-//! with its extracts and leak scenarios in a temporary directory, print what it made, and type
-//! the columns of every leak against the truth; later stages (enrol, analyse, report)
-//! join as they land.
+//! `leaktrace demo`: the whole chain on built-in synthetic data — generate a population with its
+//! extracts and leak scenarios, enrol the registry and every extract into a fresh workspace (key
+//! kept in a separate temporary directory), then analyse every scenario and score it against the
+//! truth: verdict, rows linked, persons, F1.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use leaktrace_analyze::{analyze, eval, AnalyzeOptions};
+use leaktrace_index::{EnrollOptions, Workspace};
 use leaktrace_synth::Config;
 
 use crate::{ui, Global};
@@ -19,7 +21,7 @@ pub struct Args {
     /// Seed of the synthetic data
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Keep the generated files in this directory instead of a temporary one
+    /// Keep the generated files and the workspace in this directory instead of a temporary one
     #[arg(long)]
     pub keep: Option<PathBuf>,
 }
@@ -36,52 +38,119 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             tmp.path().to_path_buf()
         }
     };
+    let key_dir = tempfile::Builder::new()
+        .prefix("leaktrace-demo-key-")
+        .tempdir()?;
     let cfg = Config {
         persons: args.persons,
         seed: args.seed,
         ..Config::default()
     };
     let started = std::time::Instant::now();
-    let summary = super::synth::generate(&cfg, &dir, global)?;
+    let data = dir.join("data");
+    let summary = super::synth::generate(&cfg, &data, global)?;
     super::synth::print_summary(&summary, color);
-    println!(
-        "\ngenerated in {:.1} s{}",
-        started.elapsed().as_secs_f64(),
-        if args.keep.is_some() {
-            String::new()
-        } else {
-            " (temporary directory, removed on exit; --keep DIR to keep it)".to_string()
-        }
+    println!("\ngenerated in {:.1} s", started.elapsed().as_secs_f64());
+
+    // Enrol the registry and every extract.
+    let t = std::time::Instant::now();
+    let home = dir.join("workspace");
+    let (mut ws, _) = Workspace::init(&home, Some(&key_dir.path().join("demo.key")))?;
+    let manifest = leaktrace_synth::read_manifest(&data)?;
+    let mut deliveries = vec![(manifest.registry.clone(), None)];
+    deliveries.extend(
+        manifest
+            .extracts
+            .iter()
+            .map(|e| (e.clone(), Some(e.recipient.clone()))),
     );
+    for (e, recipient) in &deliveries {
+        let source = if recipient.is_none() {
+            "registry"
+        } else {
+            e.source()
+        };
+        ws.enroll(
+            &data.join(&e.file),
+            &EnrollOptions {
+                source: source.to_string(),
+                recipient: recipient.clone(),
+                as_of: Some(e.as_of.clone()),
+                ..EnrollOptions::default()
+            },
+            &|_| {},
+        )?;
+    }
+    let sources = ws.sources()?;
+    println!(
+        "\n{} {} sources, {} snapshots in {:.1} s (keyed fingerprints only; key kept apart)",
+        ui::paint(color, ui::Style::Bold, "enrolled:"),
+        sources.len(),
+        sources.iter().map(|s| s.snapshots.len()).sum::<usize>(),
+        t.elapsed().as_secs_f64()
+    );
+
+    // Analyse every scenario.
     println!(
         "\n{}",
         ui::paint(
             color,
             ui::Style::Bold,
-            "scan of every leak (column types against the truth):"
+            "analysis of every leak (against the truth):"
         )
     );
+    println!(
+        "  {:<18} {:<11} {:<11} {:>6} {:>7} {:>8} {:>6}  columns typed right",
+        "leak", "expected", "verdict", "rows", "linked", "persons", "F1"
+    );
+    let index = ws.load(true)?;
+    let mut wrong = 0;
     for leak in &summary.leaks {
-        let report = leaktrace_scan::scan_path(&dir.join(&leak.file), &Default::default())?;
-        let types: Vec<&str> = report.tables[0]
-            .columns
-            .iter()
-            .map(|c| c.ty.as_str())
-            .collect();
-        let right = report.tables[0]
+        let (a, links) = analyze(
+            &index,
+            &data.join(&leak.file),
+            &AnalyzeOptions::default(),
+            &|_| {},
+        )?;
+        let truth = eval::read_truth(&data.join(&leak.truth))?;
+        let s = eval::score(&links, &truth);
+        let typed = a
             .columns
             .iter()
             .zip(&leak.columns)
             .filter(|(c, t)| c.ty == t.ty)
             .count();
+        let ok = a.verdict.status.as_str() == leak.verdict;
+        if !ok {
+            wrong += 1;
+        }
         println!(
-            "  {:<18} {:>5} records, {}/{} columns typed right: {}",
+            "  {:<18} {:<11} {:<11} {:>6} {:>7} {:>8} {:>6.3}  {}/{}",
             leak.name,
-            report.tables[0].rows,
-            right,
-            leak.columns.len(),
-            types.join(", ")
+            leak.verdict,
+            ui::paint(
+                color,
+                if ok { ui::Style::Green } else { ui::Style::Red },
+                &format!("{:<11}", a.verdict.status.as_str())
+            ),
+            a.linkage.rows,
+            a.linkage.rows_linked,
+            a.linkage.persons_affected,
+            s.f1,
+            typed,
+            leak.columns.len()
         );
     }
+    println!(
+        "\n{} of {} verdicts right; whole chain in {:.1} s{}",
+        summary.leaks.len() - wrong,
+        summary.leaks.len(),
+        started.elapsed().as_secs_f64(),
+        if args.keep.is_some() {
+            String::new()
+        } else {
+            " (temporary directories removed on exit; --keep DIR to keep them)".to_string()
+        }
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,9 @@
 //! One module per subcommand: `Args` (clap) and `run`.
 
+pub mod analyze;
 pub mod demo;
+pub mod enroll;
+pub mod init;
 pub mod scan;
+pub mod sources;
 pub mod synth;

@@ -1,0 +1,430 @@
+//! `analyze`: is this leaked file ours, and who is in it?
+//!
+//! [`analyze`] reads and types a dump like `scan`, fingerprints each row with the workspace key
+//! exactly as enrolment does, links rows to enrolled persons ([`leaktrace_link::dump::Linker`]),
+//! and judges the file ([`Verdict`]): `authentic`, `partial`, `recombined` or `not_ours`, with
+//! the evidence that decided it. [`write_outputs`] writes `matches.csv` and `analysis.json`
+//! (schema: docs/analysis-json.md).
+
+pub mod eval;
+mod verdict;
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::{Read, Write};
+use std::path::Path;
+
+use leaktrace_index::{Cache, Index, IndexError};
+use leaktrace_io::{open, ReadError, ReadOptions, Record};
+use leaktrace_link::dump::{LinkOptions, Linker, RowLink, FIELDS};
+use leaktrace_link::Model;
+use leaktrace_pii::ColumnType;
+use leaktrace_scan::{type_rows, ColumnReport};
+use rayon::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub use verdict::{judge, Status, Verdict};
+
+/// Version of `analysis.json`.
+pub const SCHEMA_VERSION: u32 = 1;
+const SAMPLE: usize = 10_000;
+const BATCH: usize = 32_768;
+
+/// Errors from analysis.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyzeError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error("{0}")]
+    Input(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn io_err(path: &Path, source: std::io::Error) -> AnalyzeError {
+    AnalyzeError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Options of an analysis.
+#[derive(Debug, Clone, Default)]
+pub struct AnalyzeOptions {
+    /// Type overrides: column (name, `col_N` or 1-based number) → type.
+    pub columns: Vec<(String, ColumnType)>,
+    /// Link threshold on the match probability (default 0.5).
+    pub threshold: Option<f64>,
+}
+
+/// `file` in analysis.json.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileSummary {
+    pub name: String,
+    pub sha256: String,
+    pub bytes: u64,
+    pub format: String,
+    pub compression: Option<String>,
+    pub encoding: String,
+    pub delimiter: Option<char>,
+    pub has_header: bool,
+    pub table: String,
+    pub rows: u64,
+}
+
+/// A column in analysis.json.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnSummary {
+    pub index: usize,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: ColumnType,
+    pub confidence: f64,
+    pub overridden: bool,
+}
+
+/// `linkage` in analysis.json.
+#[derive(Debug, Clone, Serialize)]
+pub struct Linkage {
+    pub rows: u64,
+    pub rows_linked: u64,
+    pub persons_affected: u64,
+    /// Linked rows whose person an earlier row already linked.
+    pub duplicate_rows: u64,
+    /// Rows with at least one candidate pair.
+    pub rows_with_candidates: u64,
+    pub candidate_pairs: u64,
+    /// Per compared field: share of linked rows (with the field on both sides) that agree.
+    pub field_agreement: BTreeMap<String, f64>,
+    pub threshold: f64,
+}
+
+/// Persons affected per data category (column type).
+#[derive(Debug, Clone, Serialize)]
+pub struct Category {
+    #[serde(rename = "type")]
+    pub ty: ColumnType,
+    pub persons: u64,
+}
+
+/// Which snapshots the analysis ran against.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexSummary {
+    pub snapshots: Vec<String>,
+    pub persons_enrolled: u64,
+}
+
+/// Everything `analysis.json` holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Analysis {
+    pub schema_version: u32,
+    pub file: FileSummary,
+    pub columns: Vec<ColumnSummary>,
+    pub index: IndexSummary,
+    pub linkage: Linkage,
+    pub verdict: Verdict,
+    pub categories: Vec<Category>,
+    /// The estimated Fellegi-Sunter model (m, u per level, prior).
+    pub model: Model,
+    pub seconds: f64,
+}
+
+fn find_column(names: &[String], wanted: &str) -> Option<usize> {
+    names
+        .iter()
+        .position(|n| n == wanted)
+        .or_else(|| names.iter().position(|n| n.eq_ignore_ascii_case(wanted)))
+        .or_else(|| {
+            let n = wanted
+                .strip_prefix("col_")
+                .unwrap_or(wanted)
+                .parse::<usize>()
+                .ok()?;
+            (n >= 1 && n <= names.len()).then(|| n - 1)
+        })
+}
+
+fn sha256(path: &Path) -> Result<String, AnalyzeError> {
+    let mut f = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| io_err(path, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Analyse `path` against `index`. `progress` gets the number of rows linked so far.
+pub fn analyze(
+    index: &Index,
+    path: &Path,
+    opts: &AnalyzeOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(Analysis, Vec<RowLink>), AnalyzeError> {
+    let started = std::time::Instant::now();
+    let shown = path.display().to_string();
+    if index.snapshots.is_empty() {
+        return Err(AnalyzeError::Input(
+            "the workspace has no enrolled source yet (leaktrace enroll --source NAME FILE)".into(),
+        ));
+    }
+    let mut reader = open(path, &ReadOptions::default())?;
+    let mut sample: Vec<Record> = Vec::new();
+    let mut table = None;
+    while sample.len() < SAMPLE {
+        match reader.next_record() {
+            None => break,
+            Some(r) => {
+                let r = r?;
+                if *table.get_or_insert(r.table) == r.table {
+                    sample.push(r);
+                }
+            }
+        }
+    }
+    let Some(table) = table else {
+        return Err(AnalyzeError::Input(format!("{shown}: no records")));
+    };
+    let info = reader.tables()[table].clone();
+    let rows: Vec<Vec<String>> = sample.iter().map(|r| r.fields.clone()).collect();
+    let mut names = info.columns.clone();
+    let width = rows
+        .iter()
+        .map(Vec::len)
+        .max()
+        .unwrap_or(0)
+        .max(names.len());
+    while names.len() < width {
+        names.push(format!("col_{}", names.len() + 1));
+    }
+    let mut columns: Vec<ColumnReport> = type_rows(&names, &rows);
+    let mut overridden = vec![false; columns.len()];
+    for (col, ty) in &opts.columns {
+        let j = find_column(&names, col).ok_or_else(|| {
+            AnalyzeError::Input(format!(
+                "--column {col}={}: {shown} has no column {col:?} (columns: {})",
+                ty.as_str(),
+                names.join(", ")
+            ))
+        })?;
+        columns[j].ty = *ty;
+        overridden[j] = true;
+    }
+    let types: Vec<ColumnType> = columns.iter().map(|c| c.ty).collect();
+    let fpr = &index.fingerprinter;
+    let mut linker = Linker::new(index);
+    // Per row: which personal types it holds (for categories).
+    let personal: Vec<(usize, ColumnType)> = types
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, t)| t.is_personal())
+        .collect();
+    let mut row_types: Vec<u32> = Vec::new();
+    let mut batch = sample;
+    let mut eof = false;
+    let mut done = 0u64;
+    loop {
+        while !eof && batch.len() < BATCH {
+            match reader.next_record() {
+                None => eof = true,
+                Some(r) => {
+                    let r = r?;
+                    if r.table == table {
+                        batch.push(r);
+                    }
+                }
+            }
+        }
+        if batch.is_empty() {
+            break;
+        }
+        let pairs: Vec<_> = batch
+            .par_iter()
+            .map_init(Cache::default, |cache, r| {
+                let cells: Vec<(ColumnType, &str)> = r
+                    .fields
+                    .iter()
+                    .zip(&types)
+                    .map(|(v, t)| (*t, v.as_str()))
+                    .collect();
+                let prints = fpr.row_cached(&cells, None, cache);
+                linker.pairs_of(r.index, &prints)
+            })
+            .collect();
+        for r in &batch {
+            let mut mask = 0u32;
+            for (k, (j, _)) in personal.iter().enumerate() {
+                if r.fields.get(*j).is_some_and(|v| !v.trim().is_empty()) && k < 32 {
+                    mask |= 1 << k;
+                }
+            }
+            row_types.push(mask);
+        }
+        done += batch.len() as u64;
+        linker.add(batch.len() as u64, pairs);
+        progress(done);
+        batch.clear();
+        if eof {
+            break;
+        }
+    }
+    let threshold = opts.threshold.unwrap_or(0.5);
+    let (model, links) = linker.finish(LinkOptions { threshold });
+
+    // Linkage summary.
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut duplicate_rows = 0;
+    let mut agree: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut cat_persons: Vec<HashSet<&str>> = vec![HashSet::new(); personal.len()];
+    for l in &links {
+        let Some(p) = l.person_id.as_deref() else {
+            continue;
+        };
+        if !seen.insert(p) {
+            duplicate_rows += 1;
+        }
+        for f in &l.agreeing_fields {
+            let name = f.split(':').next().unwrap_or(f);
+            let e = agree.entry(name.to_string()).or_default();
+            e.0 += 1;
+            e.1 += 1;
+        }
+        for f in &l.disagreeing_fields {
+            agree.entry(f.clone()).or_default().1 += 1;
+        }
+        let mask = row_types.get(l.row as usize).copied().unwrap_or(0);
+        for (k, set) in cat_persons.iter_mut().enumerate() {
+            if mask & (1 << k) != 0 {
+                set.insert(p);
+            }
+        }
+    }
+    let rows_linked = links.iter().filter(|l| l.person_id.is_some()).count() as u64;
+    let mut categories: BTreeMap<ColumnType, HashSet<&str>> = BTreeMap::new();
+    for ((_, t), set) in personal.iter().zip(&cat_persons) {
+        categories
+            .entry(*t)
+            .or_default()
+            .extend(set.iter().copied());
+    }
+    let linkage = Linkage {
+        rows: links.len() as u64,
+        rows_linked,
+        persons_affected: seen.len() as u64,
+        duplicate_rows,
+        rows_with_candidates: links.iter().filter(|l| l.candidates > 0).count() as u64,
+        candidate_pairs: links.iter().map(|l| u64::from(l.candidates)).sum(),
+        field_agreement: agree
+            .into_iter()
+            .filter(|(f, _)| FIELDS.iter().any(|d| d.name == f))
+            .map(|(f, (a, n))| (f, ((a as f64 / n.max(1) as f64) * 1000.0).round() / 1000.0))
+            .collect(),
+        threshold,
+    };
+    let verdict = judge(&linkage, &links, &types);
+    let categories = categories
+        .into_iter()
+        .filter(|(t, _)| *t != ColumnType::PersonId)
+        .map(|(ty, set)| Category {
+            ty,
+            persons: set.len() as u64,
+        })
+        .collect();
+    let fi = reader.info();
+    let analysis = Analysis {
+        schema_version: SCHEMA_VERSION,
+        file: FileSummary {
+            name: path
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().to_string()),
+            sha256: sha256(path)?,
+            bytes: fi.bytes,
+            format: fi.format.clone(),
+            compression: fi.compression.map(|c| format!("{c:?}").to_lowercase()),
+            encoding: fi.encoding.clone(),
+            delimiter: fi.delimiter,
+            has_header: fi.has_header,
+            table: info.name.clone(),
+            rows: links.len() as u64,
+        },
+        columns: columns
+            .iter()
+            .map(|c| ColumnSummary {
+                index: c.index,
+                name: c.name.clone(),
+                ty: c.ty,
+                confidence: c.confidence,
+                overridden: overridden[c.index],
+            })
+            .collect(),
+        index: IndexSummary {
+            snapshots: index
+                .snapshots
+                .iter()
+                .map(|(s, _)| format!("{}@{}", s.source, s.as_of))
+                .collect(),
+            persons_enrolled: index
+                .snapshots
+                .iter()
+                .map(|(s, _)| s.persons)
+                .max()
+                .unwrap_or(0),
+        },
+        linkage,
+        verdict,
+        categories,
+        model,
+        seconds: (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
+    };
+    Ok((analysis, links))
+}
+
+/// Write `matches.csv` and `analysis.json` into `dir` (created), each through a temporary file
+/// renamed into place.
+pub fn write_outputs(
+    dir: &Path,
+    analysis: &Analysis,
+    links: &[RowLink],
+) -> Result<(), AnalyzeError> {
+    std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+    let write = |name: &str, bytes: &[u8]| -> Result<(), AnalyzeError> {
+        let tmp = dir.join(format!(".{name}.tmp"));
+        let dst = dir.join(name);
+        let mut f = std::fs::File::create(&tmp).map_err(|e| io_err(&tmp, e))?;
+        f.write_all(bytes)
+            .and_then(|_| f.sync_all())
+            .map_err(|e| io_err(&tmp, e))?;
+        std::fs::rename(&tmp, &dst).map_err(|e| io_err(&dst, e))
+    };
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let csv_err = |e: csv::Error| AnalyzeError::Input(format!("matches.csv: {e}"));
+    w.write_record(["row", "person_id", "match_probability", "agreeing_fields"])
+        .map_err(csv_err)?;
+    for l in links {
+        w.write_record([
+            l.row.to_string(),
+            l.person_id.clone().unwrap_or_default(),
+            format!("{:.6}", l.match_probability),
+            l.agreeing_fields.join(";"),
+        ])
+        .map_err(csv_err)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| AnalyzeError::Input(format!("matches.csv: {e}")))?;
+    write("matches.csv", &bytes)?;
+    let json =
+        serde_json::to_vec_pretty(analysis).map_err(|e| AnalyzeError::Input(e.to_string()))?;
+    write("analysis.json", &json)
+}

@@ -1,0 +1,210 @@
+//! The keyed fingerprint index: what the organisation holds, without holding it twice.
+//!
+//! A *workspace* is a directory with a SQLite catalog (`catalog.sqlite`) and an `index/`
+//! directory of immutable segments, one per enrolled snapshot of a source. Its secret key lives
+//! in a separate file (mode 0600, outside the workspace by default); the catalog keeps only a key
+//! check value, so a wrong key is refused.
+//!
+//! * [`Workspace::init`] / [`Workspace::open`]: create or open a workspace with its key.
+//! * [`Workspace::enroll`]: read a file with `leaktrace-io`, type its columns with
+//!   `leaktrace-scan`, fingerprint every row ([`Fingerprinter`]) and publish a [`Segment`]
+//!   atomically (write, fsync, rename, then commit the catalog row).
+//! * [`Workspace::sources`]: what is enrolled; [`Workspace::load`]: every segment, memory-mapped,
+//!   for analysis.
+
+mod catalog;
+mod enroll;
+pub mod fingerprint;
+mod key;
+pub mod profile;
+pub mod segment;
+
+use std::path::{Path, PathBuf};
+
+pub use catalog::{SnapshotInfo, SourceInfo};
+pub use enroll::{EnrollOptions, EnrollReport, Timings};
+pub use fingerprint::{Cache, Domain, Fingerprinter, Fp, NameKind, RowPrints};
+pub use key::Key;
+pub use profile::{ColumnProfile, FormatProfile};
+pub use segment::{Postings, Segment, SegmentMeta};
+
+/// Errors from the index.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Key(String),
+    #[error("catalog: {0}")]
+    Catalog(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Workspace(String),
+    #[error("{0}")]
+    Input(String),
+    #[error(transparent)]
+    Read(#[from] leaktrace_io::ReadError),
+    #[error("index format: {0}")]
+    Format(String),
+    #[error("index corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl IndexError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> IndexError {
+        IndexError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// An open workspace: its catalog and key.
+#[derive(Debug)]
+pub struct Workspace {
+    home: PathBuf,
+    key: Key,
+    catalog: catalog::Catalog,
+}
+
+/// Every published segment of a workspace, with what the catalog says about it.
+pub struct Index {
+    pub snapshots: Vec<(SnapshotInfo, Segment)>,
+    pub fingerprinter: Fingerprinter,
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Index")
+            .field("snapshots", &self.snapshots.len())
+            .finish()
+    }
+}
+
+/// Where a workspace's key lives by default: outside the workspace, in the user's
+/// configuration directory, named after the workspace id.
+pub fn default_key_path(workspace_id: &str) -> PathBuf {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("leaktrace").join(format!("{workspace_id}.key"))
+}
+
+impl Workspace {
+    /// Create a workspace in `home` (which must not hold one). With `key_file` pointing at an
+    /// existing key, that key is used; otherwise a new key is written to `key_file` (or the
+    /// default path), refusing to overwrite any file. Returns the workspace and the key path.
+    pub fn init(home: &Path, key_file: Option<&Path>) -> Result<(Workspace, PathBuf), IndexError> {
+        if home.join("catalog.sqlite").exists() {
+            return Err(IndexError::Workspace(format!(
+                "{}: a workspace already exists here",
+                home.display()
+            )));
+        }
+        std::fs::create_dir_all(home.join("index")).map_err(|e| IndexError::io(home, e))?;
+        let id = {
+            let mut b = [0u8; 8];
+            getrandom::fill(&mut b).map_err(|e| IndexError::Key(e.to_string()))?;
+            b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+        };
+        let (key, key_path) = match key_file {
+            Some(p) if p.exists() => (Key::load(p)?, p.to_path_buf()),
+            other => {
+                let p = other.map_or_else(|| default_key_path(&id), Path::to_path_buf);
+                if let Some(dir) = p.parent() {
+                    if !dir.as_os_str().is_empty() {
+                        std::fs::create_dir_all(dir).map_err(|e| IndexError::io(dir, e))?;
+                    }
+                }
+                let k = Key::generate()?;
+                k.save_new(&p)?;
+                (k, p)
+            }
+        };
+        if key_path.starts_with(home) {
+            // Allowed (tests, demos), but the operator should know.
+            eprintln!(
+                "warning: the key file {} is inside the workspace; keep keys apart from the index",
+                key_path.display()
+            );
+        }
+        let catalog =
+            catalog::Catalog::create(&home.join("catalog.sqlite"), &id, &key.check_value())?;
+        Ok((
+            Workspace {
+                home: home.to_path_buf(),
+                key,
+                catalog,
+            },
+            key_path,
+        ))
+    }
+
+    /// Open an existing workspace with its key (`key_file`, else the default path). A key whose
+    /// check value differs from the catalog's is refused.
+    pub fn open(home: &Path, key_file: Option<&Path>) -> Result<Workspace, IndexError> {
+        let db = home.join("catalog.sqlite");
+        if !db.exists() {
+            return Err(IndexError::Workspace(format!(
+                "{}: no leaktrace workspace here (run `leaktrace init` first)",
+                home.display()
+            )));
+        }
+        let catalog = catalog::Catalog::open(&db)?;
+        let id = catalog.meta("workspace_id")?.unwrap_or_default();
+        let path = key_file.map_or_else(|| default_key_path(&id), Path::to_path_buf);
+        if !path.exists() {
+            return Err(IndexError::Key(format!(
+                "{}: key file not found (pass --key-file or set LEAKTRACE_KEY_FILE)",
+                path.display()
+            )));
+        }
+        let key = Key::load(&path)?;
+        if catalog.meta("key_check")?.as_deref() != Some(key.check_value().as_str()) {
+            return Err(IndexError::Key(format!(
+                "{}: wrong key for the workspace {} (its key check value differs)",
+                path.display(),
+                home.display()
+            )));
+        }
+        Ok(Workspace {
+            home: home.to_path_buf(),
+            key,
+            catalog,
+        })
+    }
+
+    /// The workspace directory.
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    /// A fingerprinter with the workspace key.
+    pub fn fingerprinter(&self) -> Fingerprinter {
+        Fingerprinter::new(&self.key)
+    }
+
+    /// Sources with their snapshots.
+    pub fn sources(&self) -> Result<Vec<SourceInfo>, IndexError> {
+        self.catalog.sources()
+    }
+
+    /// Open every published segment (a consistent view: the catalog is read in one
+    /// transaction, and published segments never change). `verify` checks every checksum.
+    pub fn load(&self, verify: bool) -> Result<Index, IndexError> {
+        let snaps = self.catalog.snapshots()?;
+        let mut out = Vec::with_capacity(snaps.len());
+        for s in snaps {
+            let seg = Segment::open(&self.home.join("index").join(&s.segment), verify)?;
+            out.push((s, seg));
+        }
+        Ok(Index {
+            snapshots: out,
+            fingerprinter: self.fingerprinter(),
+        })
+    }
+}

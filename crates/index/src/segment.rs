@@ -1,0 +1,656 @@
+//! Immutable, checksummed segments: one per enrolled snapshot.
+//!
+//! A segment is a directory of flat little files (see docs/index-format.md):
+//!
+//! | file          | content                                                                 |
+//! |---------------|-------------------------------------------------------------------------|
+//! | `ids.bin`     | person ids, concatenated; `ids.off` their u64 offsets (persons + 1)      |
+//! | `ids.sorted`  | u32 ordinals sorted by id (id → ordinal by binary search)                |
+//! | `present.bin` | u64 per person: bit mask of the [`Domain`]s the source holds for them   |
+//! | `fps.bin`     | distinct fingerprints, 16 bytes big-endian, sorted                       |
+//! | `fanout.bin`  | 65 537 u32: first fingerprint index per top-16-bit prefix               |
+//! | `post.off`    | u32 per fingerprint + 1: start of its postings                           |
+//! | `post.bin`    | u32 person ordinals, sorted per fingerprint (term frequency = length)    |
+//! | `names.bin`   | (deletion fingerprint, exact name fingerprint) pairs sorted: one-edit    |
+//! |               | neighbourhoods of the names in the segment                               |
+//! | `meta.json`   | counts and the BLAKE3 checksum of every file                             |
+//!
+//! [`SegmentBuilder`] writes a segment into a private directory, streaming: fingerprints are
+//! spilled into 256 buckets by prefix, then each bucket is sorted on its own (in parallel), so
+//! memory stays bounded whatever the size of the source. [`Segment::open`] memory-maps a
+//! published segment and verifies its checksums.
+
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashSet;
+use std::fs::{self, File};
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::fingerprint::{Domain, Fingerprinter, Fp, NameKind, RowPrints};
+use crate::IndexError;
+
+/// Version of the segment layout.
+pub const SEGMENT_VERSION: u32 = 1;
+const BUCKETS: usize = 256;
+const SPILL_ENTRY: usize = 20;
+
+/// Counts and checksums of a segment (`meta.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentMeta {
+    pub version: u32,
+    pub persons: u64,
+    pub fingerprints: u64,
+    pub postings: u64,
+    pub names: u64,
+    /// file name → (bytes, BLAKE3 hex)
+    pub files: BTreeMap<String, FileSum>,
+}
+
+/// Size and checksum of one segment file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileSum {
+    pub bytes: u64,
+    pub blake3: String,
+}
+
+/// One row ready for a segment: its person id and fingerprints.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub id: String,
+    pub prints: RowPrints,
+}
+
+/// Writes a segment into a directory that nobody else uses yet.
+pub struct SegmentBuilder {
+    dir: PathBuf,
+    ids: Vec<u8>,
+    id_offsets: Vec<u64>,
+    present: Vec<u64>,
+    spills: Vec<BufWriter<File>>,
+    names: FxHashSet<(NameKind, String)>,
+}
+
+fn create(path: &Path) -> Result<BufWriter<File>, IndexError> {
+    File::create(path)
+        .map(|f| BufWriter::with_capacity(1 << 16, f))
+        .map_err(|e| IndexError::io(path, e))
+}
+
+impl SegmentBuilder {
+    /// Start a segment in `dir` (created; must not exist).
+    pub fn new(dir: &Path) -> Result<SegmentBuilder, IndexError> {
+        fs::create_dir(dir).map_err(|e| IndexError::io(dir, e))?;
+        let spills = (0..BUCKETS)
+            .map(|b| create(&dir.join(format!("spill-{b:02x}.tmp"))))
+            .collect::<Result<_, _>>()?;
+        Ok(SegmentBuilder {
+            dir: dir.to_path_buf(),
+            ids: Vec::new(),
+            id_offsets: vec![0],
+            present: Vec::new(),
+            spills,
+            names: FxHashSet::default(),
+        })
+    }
+
+    /// Persons added so far.
+    pub fn len(&self) -> usize {
+        self.present.len()
+    }
+
+    /// Whether no person was added.
+    pub fn is_empty(&self) -> bool {
+        self.present.is_empty()
+    }
+
+    /// Add a batch of persons, in order. Bucketing runs on every core.
+    pub fn add(&mut self, batch: Vec<Entry>) -> Result<(), IndexError> {
+        let base = self.present.len() as u32;
+        let buckets: Vec<Vec<Vec<u8>>> = batch
+            .par_chunks(2048)
+            .enumerate()
+            .map(|(c, chunk)| {
+                let mut out: Vec<Vec<u8>> = vec![Vec::new(); BUCKETS];
+                for (i, e) in chunk.iter().enumerate() {
+                    let ord = base + (c * 2048 + i) as u32;
+                    for (_, fp) in &e.prints.prints {
+                        let b = &mut out[(fp >> 120) as usize];
+                        b.extend_from_slice(&fp.to_le_bytes());
+                        b.extend_from_slice(&ord.to_le_bytes());
+                    }
+                }
+                out
+            })
+            .collect();
+        for part in &buckets {
+            for (b, bytes) in part.iter().enumerate() {
+                if !bytes.is_empty() {
+                    self.spills[b]
+                        .write_all(bytes)
+                        .map_err(|e| IndexError::io(&self.dir, e))?;
+                }
+            }
+        }
+        for e in batch {
+            self.ids.extend_from_slice(e.id.as_bytes());
+            self.id_offsets.push(self.ids.len() as u64);
+            self.present.push(e.prints.present());
+            for n in e.prints.names {
+                if !self.names.contains(&n) {
+                    self.names.insert(n);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn id(&self, ord: usize) -> &[u8] {
+        &self.ids[self.id_offsets[ord] as usize..self.id_offsets[ord + 1] as usize]
+    }
+
+    /// The ordinals of persons whose id appears more than once (first two found), if any.
+    pub fn duplicate_id(&self) -> Option<(usize, usize)> {
+        let order = self.sorted_ids();
+        order
+            .windows(2)
+            .find(|w| self.id(w[0] as usize) == self.id(w[1] as usize))
+            .map(|w| (w[0].min(w[1]) as usize, w[0].max(w[1]) as usize))
+    }
+
+    fn sorted_ids(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.present.len() as u32).collect();
+        // Registries are often written in id order: check before sorting.
+        if order
+            .windows(2)
+            .all(|w| self.id(w[0] as usize) < self.id(w[1] as usize))
+        {
+            return order;
+        }
+        order.par_sort_by(|&a, &b| self.id(a as usize).cmp(self.id(b as usize)).then(a.cmp(&b)));
+        order
+    }
+
+    /// Write every file, fsync them and the directory, and return the meta data. The caller
+    /// publishes the directory by renaming it.
+    pub fn finish(mut self, fpr: &Fingerprinter) -> Result<SegmentMeta, IndexError> {
+        let dir = self.dir.clone();
+        for s in &mut self.spills {
+            s.flush().map_err(|e| IndexError::io(&dir, e))?;
+        }
+        self.spills.clear();
+        let mut files = Files::new(&dir);
+        // Persons.
+        files.write("ids.bin", &self.ids)?;
+        files.write("ids.off", &le_u64(&self.id_offsets))?;
+        let order = self.sorted_ids();
+        files.write("ids.sorted", &le_u32(&order))?;
+        files.write("present.bin", &le_u64(&self.present))?;
+        drop(order);
+        // Names' one-edit neighbourhoods.
+        let names: Vec<(NameKind, String)> = self.names.drain().collect();
+        let mut pairs: Vec<(Fp, Fp)> = names
+            .par_iter()
+            .flat_map_iter(|(k, n)| {
+                let exact = fpr.fp(k.domains().0, n);
+                fpr.deletions(*k, n).into_iter().map(move |d| (d, exact))
+            })
+            .collect();
+        pairs.par_sort_unstable();
+        pairs.dedup();
+        let mut nb = Vec::with_capacity(pairs.len() * 32);
+        for (d, e) in &pairs {
+            nb.extend_from_slice(&d.to_be_bytes());
+            nb.extend_from_slice(&e.to_be_bytes());
+        }
+        files.write("names.bin", &nb)?;
+        drop(nb);
+        // Fingerprints and postings, bucket by bucket (buckets are in prefix order).
+        let mut fps_w = files.stream("fps.bin")?;
+        let mut off_w = files.stream("post.off")?;
+        let mut post_w = files.stream("post.bin")?;
+        let mut fanout = vec![0u32; 65_537];
+        let mut next_prefix = 0usize;
+        let mut n_fp: u64 = 0;
+        let mut n_post: u64 = 0;
+        let wave = rayon::current_num_threads().max(1) * 2;
+        let buckets: Vec<usize> = (0..BUCKETS).collect();
+        for chunk in buckets.chunks(wave) {
+            // Sort each bucket on its own core; lay out its fingerprints, counts and postings.
+            let laid: Vec<Result<Bucket, IndexError>> = chunk
+                .par_iter()
+                .map(|b| {
+                    let p = dir.join(format!("spill-{b:02x}.tmp"));
+                    let mut bytes = Vec::new();
+                    File::open(&p)
+                        .and_then(|mut f| f.read_to_end(&mut bytes))
+                        .map_err(|e| IndexError::io(&p, e))?;
+                    let _ = fs::remove_file(&p);
+                    let mut v: Vec<(Fp, u32)> = bytes
+                        .chunks_exact(SPILL_ENTRY)
+                        .map(|c| {
+                            let mut f = [0u8; 16];
+                            f.copy_from_slice(&c[..16]);
+                            let mut o = [0u8; 4];
+                            o.copy_from_slice(&c[16..]);
+                            (u128::from_le_bytes(f), u32::from_le_bytes(o))
+                        })
+                        .collect();
+                    drop(bytes);
+                    v.sort_unstable();
+                    v.dedup();
+                    let mut out = Bucket::default();
+                    out.post.reserve(v.len() * 4);
+                    let mut i = 0;
+                    while i < v.len() {
+                        let fp = v[i].0;
+                        out.fps.push(fp);
+                        let start = i;
+                        while i < v.len() && v[i].0 == fp {
+                            out.post.extend_from_slice(&v[i].1.to_le_bytes());
+                            i += 1;
+                        }
+                        out.counts.push((i - start) as u32);
+                    }
+                    Ok(out)
+                })
+                .collect();
+            for bucket in laid {
+                let bucket = bucket?;
+                let mut fps = Vec::with_capacity(bucket.fps.len() * 16);
+                let mut offs = Vec::with_capacity(bucket.fps.len() * 4);
+                for (fp, c) in bucket.fps.iter().zip(&bucket.counts) {
+                    let prefix = (fp >> 112) as usize;
+                    while next_prefix <= prefix {
+                        fanout[next_prefix] = n_fp as u32;
+                        next_prefix += 1;
+                    }
+                    fps.extend_from_slice(&fp.to_be_bytes());
+                    offs.extend_from_slice(&(n_post as u32).to_le_bytes());
+                    n_post += u64::from(*c);
+                    n_fp += 1;
+                }
+                fps_w.put(&fps)?;
+                off_w.put(&offs)?;
+                post_w.put(&bucket.post)?;
+            }
+        }
+        if n_post > u32::MAX as u64 {
+            return Err(IndexError::Format(
+                "more than 4 billion postings in one segment".into(),
+            ));
+        }
+        off_w.put(&(n_post as u32).to_le_bytes())?;
+        // fanout[p] = index of the first fingerprint whose 16-bit prefix is ≥ p.
+        while next_prefix < fanout.len() {
+            fanout[next_prefix] = n_fp as u32;
+            next_prefix += 1;
+        }
+        files.finish(fps_w)?;
+        files.finish(off_w)?;
+        files.finish(post_w)?;
+        files.write("fanout.bin", &le_u32(&fanout))?;
+        let meta = SegmentMeta {
+            version: SEGMENT_VERSION,
+            persons: self.present.len() as u64,
+            fingerprints: n_fp,
+            postings: n_post,
+            names: pairs.len() as u64,
+            files: files.sums,
+        };
+        let json =
+            serde_json::to_vec_pretty(&meta).map_err(|e| IndexError::Format(e.to_string()))?;
+        let p = dir.join("meta.json");
+        write_synced(&p, &json)?;
+        sync_dir(&dir)?;
+        Ok(meta)
+    }
+}
+
+fn le_u64(v: &[u64]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn le_u32(v: &[u32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), IndexError> {
+    let mut f = File::create(path).map_err(|e| IndexError::io(path, e))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| IndexError::io(path, e))
+}
+
+/// fsync a directory so that renames and creations in it are durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), IndexError> {
+    File::open(dir)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| IndexError::io(dir, e))
+}
+
+/// One bucket laid out: its sorted distinct fingerprints, their posting counts and postings.
+#[derive(Default)]
+struct Bucket {
+    fps: Vec<Fp>,
+    counts: Vec<u32>,
+    post: Vec<u8>,
+}
+
+/// Writes files with checksums.
+struct Files {
+    dir: PathBuf,
+    sums: BTreeMap<String, FileSum>,
+}
+
+struct Stream {
+    name: String,
+    w: BufWriter<File>,
+    hasher: blake3::Hasher,
+    bytes: u64,
+}
+
+impl Stream {
+    fn put(&mut self, b: &[u8]) -> Result<(), IndexError> {
+        self.hasher.update(b);
+        self.bytes += b.len() as u64;
+        self.w
+            .write_all(b)
+            .map_err(|e| IndexError::Format(format!("{}: {e}", self.name)))
+    }
+}
+
+impl Files {
+    fn new(dir: &Path) -> Files {
+        Files {
+            dir: dir.to_path_buf(),
+            sums: BTreeMap::new(),
+        }
+    }
+
+    fn write(&mut self, name: &str, bytes: &[u8]) -> Result<(), IndexError> {
+        write_synced(&self.dir.join(name), bytes)?;
+        self.sums.insert(
+            name.to_string(),
+            FileSum {
+                bytes: bytes.len() as u64,
+                blake3: blake3::hash(bytes).to_hex().to_string(),
+            },
+        );
+        Ok(())
+    }
+
+    fn stream(&mut self, name: &str) -> Result<Stream, IndexError> {
+        Ok(Stream {
+            name: name.to_string(),
+            w: create(&self.dir.join(name))?,
+            hasher: blake3::Hasher::new(),
+            bytes: 0,
+        })
+    }
+
+    fn finish(&mut self, s: Stream) -> Result<(), IndexError> {
+        let p = self.dir.join(&s.name);
+        let f =
+            s.w.into_inner()
+                .map_err(|e| IndexError::io(&p, e.into_error()))?;
+        f.sync_all().map_err(|e| IndexError::io(&p, e))?;
+        self.sums.insert(
+            s.name,
+            FileSum {
+                bytes: s.bytes,
+                blake3: s.hasher.finalize().to_hex().to_string(),
+            },
+        );
+        Ok(())
+    }
+}
+
+/// A published segment, memory-mapped.
+pub struct Segment {
+    pub meta: SegmentMeta,
+    ids: Mmap,
+    id_off: Mmap,
+    sorted: Mmap,
+    present: Mmap,
+    fps: Mmap,
+    fanout: Mmap,
+    post_off: Mmap,
+    post: Mmap,
+    names: Mmap,
+}
+
+impl std::fmt::Debug for Segment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Segment").field("meta", &self.meta).finish()
+    }
+}
+
+fn map(path: &Path) -> Result<Mmap, IndexError> {
+    let f = File::open(path).map_err(|e| IndexError::io(path, e))?;
+    // SAFETY: segment files are immutable once published (never rewritten in place; a new
+    // snapshot is a new directory), so the mapping cannot change under us.
+    unsafe { Mmap::map(&f) }.map_err(|e| IndexError::io(path, e))
+}
+
+#[inline]
+fn u32_at(b: &[u8], i: usize) -> u32 {
+    u32::from_le_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]])
+}
+
+#[inline]
+fn u64_at(b: &[u8], i: usize) -> u64 {
+    let mut x = [0u8; 8];
+    x.copy_from_slice(&b[8 * i..8 * i + 8]);
+    u64::from_le_bytes(x)
+}
+
+#[inline]
+fn fp_at(b: &[u8], i: usize) -> Fp {
+    let mut x = [0u8; 16];
+    x.copy_from_slice(&b[16 * i..16 * i + 16]);
+    u128::from_be_bytes(x)
+}
+
+/// A person's postings in one segment: sorted ordinals.
+#[derive(Clone, Copy)]
+pub struct Postings<'a>(&'a [u8]);
+
+impl<'a> Postings<'a> {
+    /// Number of persons (the term frequency in this segment).
+    pub fn len(&self) -> usize {
+        self.0.len() / 4
+    }
+
+    /// Whether empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The i-th ordinal.
+    pub fn get(&self, i: usize) -> u32 {
+        u32_at(self.0, i)
+    }
+
+    /// Whether `ord` is in the list (binary search).
+    pub fn contains(&self, ord: u32) -> bool {
+        let (mut lo, mut hi) = (0usize, self.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match self.get(mid).cmp(&ord) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return true,
+            }
+        }
+        false
+    }
+
+    /// Iterate over the ordinals.
+    pub fn iter(&self) -> impl Iterator<Item = u32> + 'a {
+        let b = self.0;
+        (0..b.len() / 4).map(move |i| u32_at(b, i))
+    }
+}
+
+impl Segment {
+    /// Open a published segment; with `verify`, check every file against its checksum.
+    pub fn open(dir: &Path, verify: bool) -> Result<Segment, IndexError> {
+        let mp = dir.join("meta.json");
+        let meta: SegmentMeta =
+            serde_json::from_slice(&fs::read(&mp).map_err(|e| IndexError::io(&mp, e))?)
+                .map_err(|e| IndexError::Corrupt(format!("{}: {e}", mp.display())))?;
+        if meta.version != SEGMENT_VERSION {
+            return Err(IndexError::Corrupt(format!(
+                "{}: segment version {} (this leaktrace reads {SEGMENT_VERSION})",
+                dir.display(),
+                meta.version
+            )));
+        }
+        let open = |name: &str| -> Result<Mmap, IndexError> {
+            let p = dir.join(name);
+            let m = map(&p)?;
+            let sum = meta
+                .files
+                .get(name)
+                .ok_or_else(|| IndexError::Corrupt(format!("{}: not in meta.json", p.display())))?;
+            if m.len() as u64 != sum.bytes
+                || (verify
+                    && blake3::Hasher::new()
+                        .update_rayon(&m)
+                        .finalize()
+                        .to_hex()
+                        .as_str()
+                        != sum.blake3)
+            {
+                return Err(IndexError::Corrupt(format!(
+                    "{}: checksum mismatch (the segment was altered or truncated)",
+                    p.display()
+                )));
+            }
+            Ok(m)
+        };
+        let seg = Segment {
+            ids: open("ids.bin")?,
+            id_off: open("ids.off")?,
+            sorted: open("ids.sorted")?,
+            present: open("present.bin")?,
+            fps: open("fps.bin")?,
+            fanout: open("fanout.bin")?,
+            post_off: open("post.off")?,
+            post: open("post.bin")?,
+            names: open("names.bin")?,
+            meta,
+        };
+        let n = seg.meta.persons as usize;
+        let f = seg.meta.fingerprints as usize;
+        if seg.id_off.len() != 8 * (n + 1)
+            || seg.sorted.len() != 4 * n
+            || seg.present.len() != 8 * n
+            || seg.fps.len() != 16 * f
+            || seg.post_off.len() != 4 * (f + 1)
+            || seg.fanout.len() != 4 * 65_537
+            || seg.post.len() as u64 != 4 * seg.meta.postings
+        {
+            return Err(IndexError::Corrupt(format!(
+                "{}: file sizes disagree with meta.json",
+                dir.display()
+            )));
+        }
+        Ok(seg)
+    }
+
+    /// Number of persons.
+    pub fn persons(&self) -> usize {
+        self.meta.persons as usize
+    }
+
+    /// Person id of an ordinal.
+    pub fn id(&self, ord: u32) -> &str {
+        let a = u64_at(&self.id_off, ord as usize) as usize;
+        let b = u64_at(&self.id_off, ord as usize + 1) as usize;
+        std::str::from_utf8(&self.ids[a..b]).unwrap_or("")
+    }
+
+    /// Ordinal of a person id.
+    pub fn ordinal(&self, id: &str) -> Option<u32> {
+        let (mut lo, mut hi) = (0usize, self.persons());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let o = u32_at(&self.sorted, mid);
+            match self.id(o).cmp(id) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(o),
+            }
+        }
+        None
+    }
+
+    /// Domains held for a person.
+    pub fn present(&self, ord: u32) -> u64 {
+        u64_at(&self.present, ord as usize)
+    }
+
+    fn find(&self, fp: Fp) -> Option<usize> {
+        let p = (fp >> 112) as usize;
+        let (mut lo, mut hi) = (
+            u32_at(&self.fanout, p) as usize,
+            u32_at(&self.fanout, p + 1) as usize,
+        );
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match fp_at(&self.fps, mid).cmp(&fp) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    /// The persons holding a fingerprint.
+    pub fn postings(&self, fp: Fp) -> Postings<'_> {
+        match self.find(fp) {
+            Some(i) => {
+                let a = u32_at(&self.post_off, i) as usize;
+                let b = u32_at(&self.post_off, i + 1) as usize;
+                Postings(&self.post[4 * a..4 * b])
+            }
+            None => Postings(&[]),
+        }
+    }
+
+    /// Exact-name fingerprints one edit away from a deletion fingerprint.
+    pub fn neighbours(&self, deletion: Fp, out: &mut Vec<Fp>) {
+        let n = self.names.len() / 32;
+        let key = |i: usize| fp_at(&self.names[32 * i..], 0);
+        let (mut lo, mut hi) = (0usize, n);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if key(mid) < deletion {
+                lo = mid + 1
+            } else {
+                hi = mid
+            }
+        }
+        while lo < n && key(lo) == deletion {
+            out.push(fp_at(&self.names[32 * lo + 16..], 0));
+            lo += 1;
+        }
+    }
+
+    /// Size of the segment's files in bytes.
+    pub fn bytes(&self) -> u64 {
+        self.meta.files.values().map(|f| f.bytes).sum()
+    }
+}
+
+/// Whether `d` is held in postings (deletion variants live in the names table instead).
+pub fn in_postings(d: Domain) -> bool {
+    !matches!(d, Domain::LastDeletion | Domain::FirstDeletion)
+}

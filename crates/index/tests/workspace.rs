@@ -1,0 +1,373 @@
+//! Workspace, enrolment and privacy tests on synthetic data.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use leaktrace_index::{Domain, EnrollOptions, IndexError, Workspace};
+use leaktrace_synth::{generate, read_manifest, Config};
+
+struct Setup {
+    _tmp: tempfile::TempDir,
+    data: PathBuf,
+    home: PathBuf,
+    key: PathBuf,
+}
+
+fn setup(persons: u64) -> Setup {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    generate(
+        &Config {
+            persons,
+            seed: 7,
+            ..Config::default()
+        },
+        &data,
+    )
+    .unwrap();
+    let home = tmp.path().join("ws");
+    let key = tmp.path().join("keys").join("ws.key");
+    Workspace::init(&home, Some(&key)).unwrap();
+    Setup {
+        _tmp: tmp,
+        data,
+        home,
+        key,
+    }
+}
+
+fn opts(source: &str, recipient: Option<&str>, as_of: &str) -> EnrollOptions {
+    EnrollOptions {
+        source: source.into(),
+        recipient: recipient.map(str::to_string),
+        as_of: Some(as_of.into()),
+        ..EnrollOptions::default()
+    }
+}
+
+fn segment_dirs(home: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(home.join("index"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn init_refuses_overwrite_and_wrong_keys() {
+    let s = setup(200);
+    // A second init in the same place is refused; the key file is never overwritten.
+    let before = fs::read(&s.key).unwrap();
+    assert!(Workspace::init(&s.home, Some(&s.key)).is_err());
+    let other = s.home.parent().unwrap().join("other");
+    let (_, kp) = Workspace::init(&other, Some(&s.key)).unwrap();
+    assert_eq!(kp, s.key);
+    assert_eq!(fs::read(&s.key).unwrap(), before);
+    // Wrong key: refused with a clear message.
+    let wrong = s.home.parent().unwrap().join("wrong.key");
+    leaktrace_index::Key::generate()
+        .unwrap()
+        .save_new(&wrong)
+        .unwrap();
+    let err = Workspace::open(&s.home, Some(&wrong)).unwrap_err();
+    assert!(err.to_string().contains("wrong key"), "{err}");
+    assert!(Workspace::open(&s.home, Some(&s.key)).is_ok());
+    // No workspace.
+    let err = Workspace::open(&s.home.join("nope"), Some(&s.key)).unwrap_err();
+    assert!(err.to_string().contains("no leaktrace workspace"), "{err}");
+}
+
+#[test]
+fn enrol_registry_and_extracts_with_snapshots() {
+    let s = setup(3000);
+    let m = read_manifest(&s.data).unwrap();
+    let mut ws = Workspace::open(&s.home, Some(&s.key)).unwrap();
+    let r = ws
+        .enroll(
+            &s.data.join(&m.registry.file),
+            &opts("registry", None, &m.registry.as_of),
+            &|_| {},
+        )
+        .unwrap();
+    assert_eq!(r.snapshot.persons, 3000);
+    assert_eq!(r.snapshot.id_column, "person_id");
+    for e in &m.extracts {
+        let source = e
+            .name
+            .trim_end_matches(|c: char| c.is_ascii_digit() || c == '_');
+        let r = ws
+            .enroll(
+                &s.data.join(&e.file),
+                &opts(source, Some(&e.recipient), &e.as_of),
+                &|_| {},
+            )
+            .unwrap_or_else(|err| panic!("{}: {err}", e.file));
+        assert_eq!(r.snapshot.rows, e.rows, "{}", e.file);
+        // Detected types agree with the generator's truth.
+        for (c, t) in r.columns.iter().zip(&e.columns) {
+            if t.ty != leaktrace_pii::ColumnType::PersonId {
+                assert_eq!(c.ty, t.ty, "{} column {}", e.file, c.name);
+            }
+        }
+    }
+    let sources = ws.sources().unwrap();
+    let website = sources
+        .iter()
+        .find(|s| s.name == "website")
+        .expect("website source");
+    assert_eq!(website.snapshots.len(), 2, "two deliveries, two snapshots");
+    assert!(website.snapshots[0].as_of < website.snapshots[1].as_of);
+    let provider = sources.iter().find(|s| s.name == "provider_docs").unwrap();
+    assert_eq!(provider.snapshots[0].profile.delimiter, Some(';'));
+    assert_eq!(provider.snapshots[0].profile.encoding, "windows-1252");
+    // The same snapshot date again is refused, and leaves nothing behind.
+    let before = segment_dirs(&s.home);
+    let e = &m.extracts[0];
+    let err = ws
+        .enroll(
+            &s.data.join(&e.file),
+            &opts("provider_docs", Some(&e.recipient), &e.as_of),
+            &|_| {},
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("already has a snapshot"), "{err}");
+    assert_eq!(segment_dirs(&s.home), before);
+
+    // Every segment verifies; a registry person is found by fingerprint in the registry.
+    let index = ws.load(true).unwrap();
+    assert_eq!(index.snapshots.len(), 1 + m.extracts.len());
+    let (_, reg) = index
+        .snapshots
+        .iter()
+        .find(|(i, _)| i.source == "registry")
+        .unwrap();
+    let text = fs::read_to_string(s.data.join(&m.registry.file)).unwrap();
+    let row: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
+    let f = &index.fingerprinter;
+    let nir = leaktrace_pii::nir::parse(row[5]).unwrap();
+    let post = reg.postings(f.fp(Domain::Nir, nir.as_str()));
+    assert_eq!(post.len(), 1);
+    assert_eq!(reg.id(post.get(0)), row[0]);
+    assert_eq!(reg.ordinal(row[0]), Some(post.get(0)));
+    assert!(reg.present(post.get(0)) & Domain::Email.bit() != 0);
+    // Term frequencies: a frequent surname has many postings, a NIR one.
+    let last = f.fp(Domain::LastExact, &leaktrace_pii::name::canonical(row[2]));
+    assert!(!reg.postings(last).is_empty());
+    // The one-edit neighbourhood of a misspelt surname finds the right name.
+    let typo = format!("{}X", leaktrace_pii::name::canonical(row[2]));
+    let mut found = Vec::new();
+    for d in f.deletions(leaktrace_index::NameKind::Last, &typo) {
+        reg.neighbours(d, &mut found);
+    }
+    assert!(found.contains(&last));
+}
+
+#[test]
+fn bad_input_is_refused_and_nothing_is_half_written() {
+    let s = setup(300);
+    let m = read_manifest(&s.data).unwrap();
+    let mut ws = Workspace::open(&s.home, Some(&s.key)).unwrap();
+    ws.enroll(
+        &s.data.join(&m.registry.file),
+        &opts("registry", None, "2026-10-01"),
+        &|_| {},
+    )
+    .unwrap();
+    let before = segment_dirs(&s.home);
+    let dir = s.home.parent().unwrap();
+    let check = |ws: &mut Workspace, file: &Path, o: EnrollOptions, want: &str| {
+        let err = ws.enroll(file, &o, &|_| {}).unwrap_err();
+        assert!(err.to_string().contains(want), "{err} (wanted {want:?})");
+        assert!(
+            matches!(err, IndexError::Input(_) | IndexError::Read(_)),
+            "{err:?}"
+        );
+    };
+    // No identifiable id column.
+    let noid = dir.join("noid.csv");
+    fs::write(
+        &noid,
+        "nom,prenom\nMARTIN,Jean\nMARTIN,Jean\nDURAND,Marie\n",
+    )
+    .unwrap();
+    check(
+        &mut ws,
+        &noid,
+        opts("x", None, "2026-01-01"),
+        "no identifiable person-id column",
+    );
+    // Duplicate ids: named by record.
+    let dup = dir.join("dup.csv");
+    fs::write(
+        &dup,
+        "id,nom,prenom\nA1,MARTIN,Jean\nA2,DURAND,Marie\nA3,PETIT,Luc\nA2,DUPONT,Anne\n",
+    )
+    .unwrap();
+    let mut o = opts("x", None, "2026-01-01");
+    o.id_column = Some("id".into());
+    check(&mut ws, &dup, o, "duplicate person id in records 1 and 3");
+    // A column override naming no column.
+    let mut o = opts("x", None, "2026-01-01");
+    o.columns = vec![("telephone".into(), leaktrace_pii::ColumnType::Phone)];
+    check(
+        &mut ws,
+        &s.data.join(&m.registry.file),
+        o,
+        "has no column \"telephone\"",
+    );
+    // A date that does not parse.
+    check(
+        &mut ws,
+        &s.data.join(&m.registry.file),
+        opts("x", None, "2026-13-45"),
+        "is not a date",
+    );
+    // An empty id in a row.
+    let gap = dir.join("gap.csv");
+    fs::write(&gap, "id,nom\nA1,MARTIN\n,DURAND\n").unwrap();
+    let mut o = opts("x", None, "2026-01-01");
+    o.id_column = Some("id".into());
+    check(
+        &mut ws,
+        &gap,
+        o,
+        "record 1 (0-based, header excluded) has no person id",
+    );
+    // A file that cannot be read.
+    let bin = dir.join("garbage.csv");
+    fs::write(&bin, [0u8, 159, 146, 150, 0, 0, 1, 2, 3, 255, 0, 0]).unwrap();
+    assert!(ws
+        .enroll(&bin, &opts("x", None, "2026-01-01"), &|_| {})
+        .is_err());
+    // Nothing was published or left behind; the workspace still works.
+    assert_eq!(segment_dirs(&s.home), before);
+    assert_eq!(ws.sources().unwrap().len(), 1);
+    ws.load(true).unwrap();
+}
+
+/// Scan every byte of the workspace for every personal value of 5+ characters that went in:
+/// names, e-mails and their local parts, phones with and without spaces, NIRs and their first
+/// 13 digits — as written and in canonical form (case-sensitive, so that the first name `REGIS`
+/// does not match the source name `registry`). The key file lives outside the workspace.
+#[test]
+fn no_plaintext_personal_data_in_the_workspace() {
+    let s = setup(2000);
+    let m = read_manifest(&s.data).unwrap();
+    let mut ws = Workspace::open(&s.home, Some(&s.key)).unwrap();
+    let reg = s.data.join(&m.registry.file);
+    ws.enroll(&reg, &opts("registry", None, "2026-10-01"), &|_| {})
+        .unwrap();
+    let mut rdr = csv::Reader::from_path(&reg).unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    let col = |n: &str| headers.iter().position(|h| h == n).unwrap();
+    let (nom, prenom, nir, email, mobile) = (
+        col("nom"),
+        col("prenom"),
+        col("nir"),
+        col("email"),
+        col("mobile"),
+    );
+    let mut needles: Vec<String> = Vec::new();
+    for r in rdr.records() {
+        let r = r.unwrap();
+        let e164 = leaktrace_pii::phone::normalize(&r[mobile]).unwrap();
+        let spaced = leaktrace_pii::phone::national_spaced(&e164).unwrap();
+        let n = &r[nir];
+        for v in [
+            r[nom].to_string(),
+            r[prenom].to_string(),
+            leaktrace_pii::name::canonical(&r[nom]),
+            leaktrace_pii::name::canonical(&r[prenom]),
+            r[email].to_string(),
+            r[email].split('@').next().unwrap().to_string(),
+            r[mobile].to_string(),
+            e164.clone(),
+            e164[1..].to_string(),
+            spaced,
+            n.to_string(),
+            n[..13].to_string(),
+        ] {
+            if v.chars().count() >= 5 {
+                needles.push(v);
+            }
+        }
+    }
+    needles.sort();
+    needles.dedup();
+    assert!(needles.len() > 10_000, "{} needles", needles.len());
+    let ac = aho_corasick::AhoCorasick::builder()
+        .build(&needles)
+        .unwrap();
+    let mut files = Vec::new();
+    let mut stack = vec![s.home.clone()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                files.push(e.path());
+            }
+        }
+    }
+    assert!(files.len() >= 10, "{files:?}");
+    let mut scanned = 0;
+    for f in &files {
+        let bytes = fs::read(f).unwrap();
+        scanned += bytes.len();
+        if let Some(hit) = ac.find(&bytes) {
+            panic!(
+                "{}: holds the personal value #{} ({:?}) at byte {}: {:?}",
+                f.display(),
+                hit.pattern().as_usize(),
+                needles[hit.pattern().as_usize()],
+                hit.start(),
+                String::from_utf8_lossy(
+                    &bytes[hit.start().saturating_sub(40)..(hit.end() + 40).min(bytes.len())]
+                )
+            );
+        }
+    }
+    assert!(scanned > 100_000);
+}
+
+#[test]
+fn readers_see_a_consistent_state_during_an_enrolment() {
+    let s = setup(20_000);
+    let m = read_manifest(&s.data).unwrap();
+    let mut ws = Workspace::open(&s.home, Some(&s.key)).unwrap();
+    ws.enroll(
+        &s.data.join(&m.registry.file),
+        &opts("registry", None, "2025-10-01"),
+        &|_| {},
+    )
+    .unwrap();
+    let home = s.home.clone();
+    let key = s.key.clone();
+    let reg = s.data.join(&m.registry.file);
+    let writer = std::thread::spawn(move || {
+        let mut ws = Workspace::open(&home, Some(&key)).unwrap();
+        ws.enroll(&reg, &opts("registry", None, "2026-10-01"), &|_| {})
+            .unwrap();
+    });
+    let mut seen = Vec::new();
+    while !writer.is_finished() {
+        let r = Workspace::open(&s.home, Some(&s.key)).unwrap();
+        let index = r.load(true).unwrap();
+        seen.push(index.snapshots.len());
+    }
+    writer.join().unwrap();
+    seen.push(
+        Workspace::open(&s.home, Some(&s.key))
+            .unwrap()
+            .load(true)
+            .unwrap()
+            .snapshots
+            .len(),
+    );
+    assert!(seen.iter().all(|&n| n == 1 || n == 2), "{seen:?}");
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]));
+    assert_eq!(*seen.last().unwrap(), 2);
+}

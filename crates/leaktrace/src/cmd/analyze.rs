@@ -1,0 +1,127 @@
+//! `leaktrace analyze`: is this leaked file ours, and who is in it?
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use leaktrace_analyze::{analyze, write_outputs, Analysis, AnalyzeOptions, Status};
+use leaktrace_index::Workspace;
+use leaktrace_pii::ColumnType;
+
+use crate::{ui, Global};
+
+/// Link a leaked file's rows to enrolled persons and judge it: authentic, partial, recombined or
+/// not ours, with the evidence and the persons affected per data category.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The leaked file: any format `scan` reads
+    pub file: PathBuf,
+    /// Output directory for matches.csv and analysis.json (default ./leaktrace-report-<file stem>)
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Override a column's type: COL=TYPE (repeatable)
+    #[arg(long = "column", value_parser = super::enroll::parse_override)]
+    pub columns: Vec<(String, ColumnType)>,
+    /// Match probability from which a row counts as linked
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f64,
+    /// Print analysis.json to stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Print the human summary of an analysis.
+pub fn print_human(a: &Analysis, out: &std::path::Path, color: bool) {
+    let style = match a.verdict.status {
+        Status::Authentic | Status::Partial => ui::Style::Red,
+        Status::Recombined => ui::Style::Yellow,
+        Status::NotOurs => ui::Style::Green,
+    };
+    println!("{}", ui::paint(color, style, &a.verdict.summary));
+    let f = &a.file;
+    println!(
+        "\n{} {} ({} rows, {}, {}; sha256 {}…)",
+        ui::paint(color, ui::Style::Bold, "file:"),
+        f.name,
+        f.rows,
+        f.format,
+        f.encoding,
+        &f.sha256[..16]
+    );
+    let cols: Vec<String> = a
+        .columns
+        .iter()
+        .map(|c| format!("{}:{}", c.name, c.ty.as_str()))
+        .collect();
+    println!(
+        "{} {}",
+        ui::paint(color, ui::Style::Bold, "columns:"),
+        cols.join(", ")
+    );
+    let l = &a.linkage;
+    println!(
+        "{} {} rows linked, {} persons, {} duplicate rows, {} candidate pairs; against {}",
+        ui::paint(color, ui::Style::Bold, "linkage:"),
+        l.rows_linked,
+        l.persons_affected,
+        l.duplicate_rows,
+        l.candidate_pairs,
+        a.index.snapshots.join(", ")
+    );
+    let agree: Vec<String> = l
+        .field_agreement
+        .iter()
+        .map(|(k, v)| format!("{k} {:.0}%", v * 100.0))
+        .collect();
+    if !agree.is_empty() {
+        println!("  field agreement among linked rows: {}", agree.join(", "));
+    }
+    println!("{}", ui::paint(color, ui::Style::Bold, "evidence:"));
+    for e in &a.verdict.explanation {
+        println!("  - {e}");
+    }
+    if !a.categories.is_empty() {
+        let cats: Vec<String> = a
+            .categories
+            .iter()
+            .map(|c| format!("{} {}", c.ty.as_str(), c.persons))
+            .collect();
+        println!(
+            "{} {}",
+            ui::paint(color, ui::Style::Bold, "persons affected per category:"),
+            cats.join(", ")
+        );
+    }
+    println!(
+        "\nwritten: {}/matches.csv, {}/analysis.json ({:.1} s)",
+        out.display(),
+        out.display(),
+        a.seconds
+    );
+}
+
+pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
+    let ws = Workspace::open(&global.home, global.key_file.as_deref())?;
+    let index = ws.load(false)?;
+    let opts = AnalyzeOptions {
+        columns: args.columns.clone(),
+        threshold: Some(args.threshold),
+    };
+    let bar = ui::progress(global, 0, "linking rows");
+    let result = analyze(&index, &args.file, &opts, &|n| bar.set_position(n));
+    bar.finish_and_clear();
+    let (analysis, links) = result?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        let stem = args
+            .file
+            .file_stem()
+            .map_or_else(|| "leak".to_string(), |s| s.to_string_lossy().to_string());
+        PathBuf::from(format!("leaktrace-report-{stem}"))
+    });
+    write_outputs(&out, &analysis, &links)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&analysis)?);
+    } else if !global.quiet {
+        print_human(&analysis, &out, ui::use_color(global));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,527 @@
+//! Linking a dump's rows to enrolled persons through the fingerprint index.
+//!
+//! For each row: its fingerprints ([`leaktrace_index::Fingerprinter::row`]) are looked up in
+//! every segment; every blocking fingerprint shared with a person makes a candidate pair (values
+//! from any snapshot of any source count, so an old phone number still links). Each pair gets a
+//! comparison vector over [`FIELDS`] — the best level reached in any snapshot holding the
+//! person: exact, folded/core, one edit away, phonetic, year only … or disagree; missing on
+//! either side is neutral — with the term frequency of the row's value at the exact level.
+//! [`Linker::finish`] estimates `m` and the prior by EM on the pairs themselves and keeps the
+//! best candidate per row.
+
+use std::collections::HashMap;
+
+use leaktrace_index::{Domain, Fp, Index, NameKind, RowPrints};
+use serde::Serialize;
+
+use crate::{estimate, Comparison, EmOptions, Field, Model, MISSING};
+
+/// Where a level's evidence comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Level {
+    /// The row and the person share a fingerprint of this domain.
+    Same(Domain),
+    /// The row's name is one edit away from one of the person's names.
+    OneEdit(NameKind),
+}
+
+/// A compared field: its levels, best first (disagree is implicit, last), each with the u of the
+/// level (share of random pairs reaching it) and the most m may reach (data-quality prior).
+#[derive(Debug, Clone, Copy)]
+pub struct FieldDef {
+    pub name: &'static str,
+    pub levels: &'static [(&'static str, Level, f64, f64)],
+    /// A strong identifier: a disagreement while another person holds the value is a
+    /// contradiction (recombined rows).
+    pub identifier: bool,
+    /// Cap on m(disagree): how often the same person's value differs at most (moves, new
+    /// phones and e-mails; a NIR never changes).
+    pub max_disagree_m: f64,
+}
+
+use Level::{OneEdit, Same};
+
+/// The compared fields. u at the exact level comes from term frequencies (the listed value is
+/// the fallback when the value is in no segment).
+pub const FIELDS: [FieldDef; 12] = [
+    FieldDef {
+        name: "nir",
+        levels: &[("exact", Same(Domain::Nir), 1e-7, 1.0)],
+        identifier: true,
+        max_disagree_m: 0.001,
+    },
+    FieldDef {
+        name: "email",
+        levels: &[("exact", Same(Domain::Email), 1e-7, 1.0)],
+        identifier: true,
+        max_disagree_m: 0.2,
+    },
+    FieldDef {
+        name: "phone",
+        levels: &[("exact", Same(Domain::Phone), 1e-7, 1.0)],
+        identifier: true,
+        max_disagree_m: 0.2,
+    },
+    FieldDef {
+        name: "last_name",
+        levels: &[
+            ("exact", Same(Domain::LastExact), 1e-4, 1.0),
+            ("core", Same(Domain::LastCore), 2e-4, 0.05),
+            ("one_edit", OneEdit(NameKind::Last), 1e-3, 0.05),
+            ("phonetic", Same(Domain::LastPhonetic), 3e-3, 0.05),
+        ],
+        identifier: false,
+        max_disagree_m: 0.05,
+    },
+    FieldDef {
+        name: "first_name",
+        levels: &[
+            ("exact", Same(Domain::FirstExact), 1e-3, 1.0),
+            ("one_edit", OneEdit(NameKind::First), 5e-3, 0.05),
+            ("phonetic", Same(Domain::FirstPhonetic), 1e-2, 0.05),
+        ],
+        identifier: false,
+        max_disagree_m: 0.05,
+    },
+    FieldDef {
+        name: "birth_date",
+        levels: &[
+            ("exact", Same(Domain::BirthDate), 5e-5, 1.0),
+            ("year", Same(Domain::BirthYear), 2e-2, 0.05),
+        ],
+        identifier: false,
+        max_disagree_m: 0.02,
+    },
+    FieldDef {
+        name: "postal_code",
+        levels: &[("exact", Same(Domain::PostalCode), 2e-4, 1.0)],
+        identifier: false,
+        max_disagree_m: 0.2,
+    },
+    FieldDef {
+        name: "commune",
+        levels: &[("exact", Same(Domain::Commune), 2e-4, 1.0)],
+        identifier: false,
+        max_disagree_m: 0.2,
+    },
+    FieldDef {
+        name: "sex",
+        levels: &[("exact", Same(Domain::Sex), 0.5, 1.0)],
+        identifier: false,
+        max_disagree_m: 0.01,
+    },
+    FieldDef {
+        name: "name_tokens",
+        levels: &[("exact", Same(Domain::NameTokens), 1e-6, 1.0)],
+        identifier: false,
+        max_disagree_m: 0.05,
+    },
+    FieldDef {
+        name: "iban",
+        levels: &[("exact", Same(Domain::Iban), 1e-7, 1.0)],
+        identifier: true,
+        max_disagree_m: 0.1,
+    },
+    FieldDef {
+        name: "address",
+        levels: &[("exact", Same(Domain::Address), 1e-6, 1.0)],
+        identifier: false,
+        max_disagree_m: 0.5,
+    },
+];
+
+/// Number of compared fields.
+pub const NF: usize = FIELDS.len();
+
+/// Initial Fellegi-Sunter model for [`FIELDS`]: u from the table, m spread towards agreement.
+pub fn initial_model() -> Model {
+    let fields = FIELDS
+        .iter()
+        .map(|f| {
+            let mut names: Vec<&str> = f.levels.iter().map(|l| l.0).collect();
+            names.push("disagree");
+            let n = names.len();
+            let mut u: Vec<f64> = f.levels.iter().map(|l| l.2).collect();
+            u.push((1.0 - u.iter().sum::<f64>()).max(1e-3));
+            let mut m: Vec<f64> = (0..n)
+                .map(|i| if i == 0 { 0.9 } else { 0.1 / (n - 1) as f64 })
+                .collect();
+            if f.name == "sex" {
+                m = vec![0.95, 0.05];
+            }
+            let mut caps: Vec<f64> = f.levels.iter().map(|l| l.3).collect();
+            caps.push(f.max_disagree_m);
+            Field::new(f.name, &names)
+                .with_u(u)
+                .with_m(m)
+                .with_max_m(caps)
+        })
+        .collect();
+    Model::new(fields, 0.5)
+}
+
+/// Blocking fingerprints whose postings exceed this many persons in a segment are skipped:
+/// a value that common does not make a pair worth comparing.
+pub const MAX_BLOCK: usize = 1000;
+/// At most this many candidates per row (those sharing the most blocking keys).
+pub const MAX_CANDIDATES: usize = 64;
+
+/// A candidate pair, compact.
+#[derive(Debug, Clone)]
+pub struct Pair {
+    pub row: u64,
+    pub person: String,
+    pub levels: [u8; NF],
+    pub tf: [f32; NF],
+    /// Bit f: the row's value of identifier field f is held by another person.
+    pub foreign: u16,
+}
+
+impl Pair {
+    /// As a [`Comparison`] for the model.
+    pub fn comparison(&self) -> Comparison {
+        Comparison {
+            levels: self.levels.to_vec(),
+            tf: self
+                .tf
+                .iter()
+                .map(|&t| (t > 0.0).then_some(f64::from(t)))
+                .collect(),
+        }
+    }
+}
+
+/// Per-row outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct RowLink {
+    pub row: u64,
+    pub person_id: Option<String>,
+    pub match_probability: f64,
+    /// Fields at a non-disagree level with the best candidate (`last_name:one_edit` when not exact).
+    pub agreeing_fields: Vec<String>,
+    /// Fields in disagreement with the best candidate.
+    pub disagreeing_fields: Vec<String>,
+    /// Identifier fields whose value belongs to another enrolled person.
+    pub foreign_identifiers: Vec<String>,
+    pub candidates: u32,
+}
+
+/// Options of a link run.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkOptions {
+    /// Probability from which a row counts as linked.
+    pub threshold: f64,
+}
+
+impl Default for LinkOptions {
+    fn default() -> Self {
+        LinkOptions { threshold: 0.5 }
+    }
+}
+
+/// Accumulates pairs over a streamed dump, then decides.
+pub struct Linker<'a> {
+    index: &'a Index,
+    pairs: Vec<Pair>,
+    rows: u64,
+    candidates: HashMap<u64, u32>,
+}
+
+impl std::fmt::Debug for Linker<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Linker")
+            .field("pairs", &self.pairs.len())
+            .finish()
+    }
+}
+
+/// A row's evidence, prepared once for all its candidates.
+struct Prepared {
+    /// Per field, per level: fingerprints (for one-edit levels: per segment).
+    levels: Vec<Vec<LevelFps>>,
+    /// Per field: the row has the field.
+    has: [bool; NF],
+    /// Per field: term frequency of the row's exact value (max share over segments).
+    tf: [f32; NF],
+    /// Per identifier field: persons holding the row's value, (segment, ordinal).
+    holders: Vec<Vec<(usize, u32)>>,
+}
+
+enum LevelFps {
+    Same(Vec<Fp>),
+    PerSegment(Vec<Vec<Fp>>),
+}
+
+fn domains_of(f: &FieldDef) -> impl Iterator<Item = Domain> + '_ {
+    f.levels.iter().map(|l| match l.1 {
+        Same(d) => d,
+        OneEdit(k) => k.domains().0,
+    })
+}
+
+impl<'a> Linker<'a> {
+    /// A linker over every segment of `index`.
+    pub fn new(index: &'a Index) -> Linker<'a> {
+        Linker {
+            index,
+            pairs: Vec::new(),
+            rows: 0,
+            candidates: HashMap::new(),
+        }
+    }
+
+    fn prepare(&self, p: &RowPrints) -> Prepared {
+        let segs = &self.index.snapshots;
+        let mut levels = Vec::with_capacity(NF);
+        let mut has = [false; NF];
+        let mut tf = [0f32; NF];
+        let mut holders = vec![Vec::new(); NF];
+        for (fi, f) in FIELDS.iter().enumerate() {
+            let mut lv = Vec::with_capacity(f.levels.len());
+            for (li, (_, level, _, _)) in f.levels.iter().enumerate() {
+                match *level {
+                    Same(d) => {
+                        let fps: Vec<Fp> = p.of(d).collect();
+                        if li == 0 && !fps.is_empty() {
+                            has[fi] = true;
+                            let mut best = 0f32;
+                            for (_, seg) in segs {
+                                for fp in &fps {
+                                    let post = seg.postings(*fp);
+                                    let share = post.len() as f32 / seg.persons().max(1) as f32;
+                                    best = best.max(share);
+                                }
+                            }
+                            tf[fi] = best;
+                        }
+                        lv.push(LevelFps::Same(fps));
+                    }
+                    OneEdit(kind) => {
+                        let (exact_d, _) = kind.domains();
+                        let exact: Vec<Fp> = p.of(exact_d).collect();
+                        let mut per = Vec::with_capacity(segs.len());
+                        for (_, seg) in segs {
+                            let mut near = Vec::new();
+                            for (k, name) in &p.names {
+                                if *k == kind {
+                                    for d in self.index.fingerprinter.deletions(kind, name) {
+                                        seg.neighbours(d, &mut near);
+                                    }
+                                }
+                            }
+                            near.sort_unstable();
+                            near.dedup();
+                            near.retain(|x| !exact.contains(x));
+                            per.push(near);
+                        }
+                        lv.push(LevelFps::PerSegment(per));
+                    }
+                }
+            }
+            // Birth year alone (an age) still makes the field present.
+            if !has[fi] && f.name == "birth_date" && p.of(Domain::BirthYear).next().is_some() {
+                has[fi] = true;
+            }
+            levels.push(lv);
+        }
+        // Sorted name tokens only stand in for names the row could not split: with surname or
+        // first name present they would count the same evidence twice.
+        let idx = |n: &str| FIELDS.iter().position(|f| f.name == n).unwrap_or(0);
+        if has[idx("last_name")] || has[idx("first_name")] {
+            has[idx("name_tokens")] = false;
+        }
+        // Who holds the row's identifiers (to tell a contradiction from a value never enrolled).
+        for (fi, f) in FIELDS.iter().enumerate() {
+            if !f.identifier || !has[fi] {
+                continue;
+            }
+            if let Some(LevelFps::Same(fps)) = levels[fi].first() {
+                for (si, (_, seg)) in segs.iter().enumerate() {
+                    for fp in fps {
+                        holders[fi].extend(seg.postings(*fp).iter().take(8).map(|o| (si, o)));
+                    }
+                }
+            }
+        }
+        Prepared {
+            levels,
+            has,
+            tf,
+            holders,
+        }
+    }
+
+    /// Candidate persons of a row: id → locations (segment, ordinal) in every segment holding them.
+    fn candidates(&self, p: &RowPrints) -> Vec<(String, Vec<(usize, u32)>)> {
+        let segs = &self.index.snapshots;
+        let mut hits: HashMap<String, u32> = HashMap::new();
+        for (d, fp) in &p.prints {
+            if !d.is_blocking() {
+                continue;
+            }
+            for (_, seg) in segs {
+                let post = seg.postings(*fp);
+                if post.len() > MAX_BLOCK {
+                    continue;
+                }
+                for o in post.iter() {
+                    *hits.entry(seg.id(o).to_string()).or_default() += 1;
+                }
+            }
+        }
+        let mut ids: Vec<(String, u32)> = hits.into_iter().collect();
+        ids.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        ids.truncate(MAX_CANDIDATES);
+        ids.into_iter()
+            .map(|(id, _)| {
+                let locs = segs
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(si, (_, seg))| seg.ordinal(&id).map(|o| (si, o)))
+                    .collect();
+                (id, locs)
+            })
+            .collect()
+    }
+
+    fn compare(&self, prep: &Prepared, locs: &[(usize, u32)]) -> ([u8; NF], u16) {
+        let segs = &self.index.snapshots;
+        let mut out = [MISSING; NF];
+        let mut foreign = 0u16;
+        for (fi, f) in FIELDS.iter().enumerate() {
+            if !prep.has[fi] {
+                continue;
+            }
+            let bits = domains_of(f).fold(0u64, |m, d| m | d.bit());
+            let held: Vec<(usize, u32)> = locs
+                .iter()
+                .copied()
+                .filter(|&(si, o)| segs[si].1.present(o) & bits != 0)
+                .collect();
+            if held.is_empty() {
+                continue;
+            }
+            let mut level = f.levels.len() as u8;
+            'levels: for (li, fps) in prep.levels[fi].iter().enumerate() {
+                for &(si, o) in &held {
+                    let seg = &segs[si].1;
+                    let list: &[Fp] = match fps {
+                        LevelFps::Same(v) => v,
+                        LevelFps::PerSegment(v) => &v[si],
+                    };
+                    if list.iter().any(|fp| seg.postings(*fp).contains(o)) {
+                        level = li as u8;
+                        break 'levels;
+                    }
+                }
+            }
+            out[fi] = level;
+            if f.identifier && level as usize == f.levels.len() {
+                let mine = |h: &(usize, u32)| locs.contains(h);
+                if prep.holders[fi].iter().any(|h| !mine(h)) {
+                    foreign |= 1 << fi;
+                }
+            }
+        }
+        (out, foreign)
+    }
+
+    /// Pairs of one row (thread-safe: call from many threads, then [`Linker::add`]).
+    pub fn pairs_of(&self, row: u64, prints: &RowPrints) -> Vec<Pair> {
+        let cands = self.candidates(prints);
+        if cands.is_empty() {
+            return Vec::new();
+        }
+        let prep = self.prepare(prints);
+        cands
+            .into_iter()
+            .map(|(person, locs)| {
+                let (levels, foreign) = self.compare(&prep, &locs);
+                Pair {
+                    row,
+                    person,
+                    levels,
+                    tf: prep.tf,
+                    foreign,
+                }
+            })
+            .collect()
+    }
+
+    /// Record the pairs of rows processed (in row order for determinism).
+    pub fn add(&mut self, rows: u64, pairs: Vec<Vec<Pair>>) {
+        self.rows += rows;
+        for p in pairs {
+            if let Some(first) = p.first() {
+                self.candidates.insert(first.row, p.len() as u32);
+            }
+            self.pairs.extend(p);
+        }
+    }
+
+    /// Estimate the model on the pairs and keep the best candidate of every row.
+    pub fn finish(self, opts: LinkOptions) -> (Model, Vec<RowLink>) {
+        let mut model = initial_model();
+        if !self.pairs.is_empty() {
+            // EM on at most 400 000 pairs, taken at a fixed stride (deterministic).
+            let stride = (self.pairs.len() / 400_000).max(1);
+            let sample: Vec<Comparison> = self
+                .pairs
+                .iter()
+                .step_by(stride)
+                .map(Pair::comparison)
+                .collect();
+            if let Ok((m, _)) = estimate(&model, &sample, EmOptions::default()) {
+                model = m;
+            }
+        }
+        let mut best: HashMap<u64, (f64, &Pair)> = HashMap::new();
+        for p in &self.pairs {
+            let prob = model.probability(&p.comparison());
+            match best.get(&p.row) {
+                Some((q, b)) if *q > prob || (*q == prob && b.person <= p.person) => {}
+                _ => {
+                    best.insert(p.row, (prob, p));
+                }
+            }
+        }
+        let mut out: Vec<RowLink> = (0..self.rows)
+            .map(|row| RowLink {
+                row,
+                person_id: None,
+                match_probability: 0.0,
+                agreeing_fields: Vec::new(),
+                disagreeing_fields: Vec::new(),
+                foreign_identifiers: Vec::new(),
+                candidates: self.candidates.get(&row).copied().unwrap_or(0),
+            })
+            .collect();
+        for (row, (prob, p)) in best {
+            let r = &mut out[row as usize];
+            r.match_probability = (prob * 1e6).round() / 1e6;
+            for (fi, f) in FIELDS.iter().enumerate() {
+                let l = p.levels[fi];
+                if l == MISSING {
+                    continue;
+                }
+                if (l as usize) < f.levels.len() {
+                    let name = f.levels[l as usize].0;
+                    r.agreeing_fields.push(if l == 0 {
+                        f.name.to_string()
+                    } else {
+                        format!("{}:{name}", f.name)
+                    });
+                } else {
+                    r.disagreeing_fields.push(f.name.to_string());
+                }
+                if p.foreign & (1 << fi) != 0 {
+                    r.foreign_identifiers.push(f.name.to_string());
+                }
+            }
+            if prob >= opts.threshold {
+                r.person_id = Some(p.person.clone());
+            }
+        }
+        (model, out)
+    }
+}
