@@ -175,6 +175,9 @@ pub struct RowPrints {
     /// Canonical names seen in the row for the first time by the [`Cache`] used (for the names'
     /// one-edit neighbourhood table; a name may be reported again after the cache is cleared).
     pub names: Vec<(NameKind, String)>,
+    /// The row's e-mail local part spells its surname or first name (`marie.martin@…`): an
+    /// agreeing e-mail then implies agreeing names, which must not count twice.
+    pub email_spells_name: bool,
 }
 
 impl RowPrints {
@@ -326,12 +329,14 @@ impl Fingerprinter {
         let mut out = RowPrints {
             prints: Vec::with_capacity(32),
             names: Vec::new(),
+            email_spells_name: false,
         };
         let mut lasts: Vec<String> = Vec::new();
         let mut firsts: Vec<String> = Vec::new();
         let mut births: Vec<Ymd> = Vec::new();
         let mut years: Vec<i32> = Vec::new();
         let mut postals: Vec<String> = Vec::new();
+        let mut locals: Vec<String> = Vec::new();
         let cached = |cache: &mut Cache, out: &mut RowPrints, d: Domain, v: &str| {
             let fp = cache.get(self, d, v);
             out.prints.push((d, fp));
@@ -351,6 +356,15 @@ impl Fingerprinter {
                 T::Email => {
                     if let Some(e) = email::normalize(v) {
                         out.prints.push((Domain::Email, self.fp(Domain::Email, &e)));
+                        locals.push(
+                            e.split('@')
+                                .next()
+                                .unwrap_or("")
+                                .chars()
+                                .filter(char::is_ascii_alphabetic)
+                                .collect::<String>()
+                                .to_ascii_uppercase(),
+                        );
                     }
                 }
                 T::Phone => {
@@ -520,6 +534,9 @@ impl Fingerprinter {
                 }
             }
         }
+        out.email_spells_name = locals.iter().any(|l| {
+            last_c.iter().chain(&first_c).any(|n| n.len() >= 3 && l.contains(n.as_str()))
+        });
         out.prints.sort_unstable();
         out.prints.dedup();
         out.names.sort_unstable();

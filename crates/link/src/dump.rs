@@ -245,6 +245,7 @@ struct Prepared {
     tf: [f32; NF],
     /// Per identifier field: persons holding the row's value, (segment, ordinal).
     holders: Vec<Vec<(usize, u32)>>,
+    email_spells_name: bool,
 }
 
 enum LevelFps {
@@ -348,6 +349,7 @@ impl<'a> Linker<'a> {
             has,
             tf,
             holders,
+            email_spells_name: p.email_spells_name,
         }
     }
 
@@ -423,6 +425,19 @@ impl<'a> Linker<'a> {
                 }
             }
         }
+        // Conditional dependence: an e-mail spelling the names implies them, a postal code
+        // mostly implies the commune. Counting both would count the same evidence twice.
+        let idx = |n: &str| FIELDS.iter().position(|f| f.name == n).unwrap_or(0);
+        if prep.email_spells_name && out[idx("email")] == 0 {
+            for n in ["last_name", "first_name", "name_tokens"] {
+                if out[idx(n)] == 0 {
+                    out[idx(n)] = MISSING;
+                }
+            }
+        }
+        if out[idx("postal_code")] == 0 && out[idx("commune")] == 0 {
+            out[idx("commune")] = MISSING;
+        }
         (out, foreign)
     }
 
@@ -475,6 +490,22 @@ impl<'a> Linker<'a> {
                 model = m;
             }
         }
+        // EM's prior is P(match) among candidate pairs; u comes from the whole population. To
+        // score, use the prior of two *random* records matching (as Splink does): the expected
+        // matches over all row × person pairs. A common name then has to overcome the size of
+        // the population, not just the handful of candidates blocking found.
+        let persons = self
+            .index
+            .snapshots
+            .iter()
+            .map(|(s, _)| s.persons)
+            .max()
+            .unwrap_or(1)
+            .max(1) as f64;
+        let expected_matches = model.prior * self.pairs.len() as f64;
+        let mut scoring = model.clone();
+        scoring.prior = (expected_matches / (self.rows.max(1) as f64 * persons)).clamp(1e-12, 0.5);
+        let model = scoring;
         let mut best: HashMap<u64, (f64, &Pair)> = HashMap::new();
         for p in &self.pairs {
             let prob = model.probability(&p.comparison());
