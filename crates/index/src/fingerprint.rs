@@ -535,7 +535,10 @@ impl Fingerprinter {
             }
         }
         out.email_spells_name = locals.iter().any(|l| {
-            last_c.iter().chain(&first_c).any(|n| n.len() >= 3 && l.contains(n.as_str()))
+            last_c
+                .iter()
+                .chain(&first_c)
+                .any(|n| n.len() >= 3 && l.contains(n.as_str()))
         });
         out.prints.sort_unstable();
         out.prints.dedup();

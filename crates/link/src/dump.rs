@@ -54,13 +54,13 @@ pub const FIELDS: [FieldDef; 12] = [
         name: "email",
         levels: &[("exact", Same(Domain::Email), 1e-7, 1.0)],
         identifier: true,
-        max_disagree_m: 0.2,
+        max_disagree_m: 0.1,
     },
     FieldDef {
         name: "phone",
         levels: &[("exact", Same(Domain::Phone), 1e-7, 1.0)],
         identifier: true,
-        max_disagree_m: 0.2,
+        max_disagree_m: 0.1,
     },
     FieldDef {
         name: "last_name",
@@ -96,13 +96,13 @@ pub const FIELDS: [FieldDef; 12] = [
         name: "postal_code",
         levels: &[("exact", Same(Domain::PostalCode), 2e-4, 1.0)],
         identifier: false,
-        max_disagree_m: 0.2,
+        max_disagree_m: 0.1,
     },
     FieldDef {
         name: "commune",
         levels: &[("exact", Same(Domain::Commune), 2e-4, 1.0)],
         identifier: false,
-        max_disagree_m: 0.2,
+        max_disagree_m: 0.1,
     },
     FieldDef {
         name: "sex",

@@ -99,21 +99,51 @@ fn invented_rows(cfg: &Config, columns: &[Column], at: Date, start: u64, k: usiz
 }
 
 /// Mix invented rows in at random positions and duplicate some rows.
-fn mix(rng: &mut Rng, mut base: Rows, extra: Rows, duplicate_rate: f64) -> Rows {
-    for (c, id) in extra.cells.into_iter().zip(extra.ids) {
-        let at = rng.below(base.cells.len() as u64 + 1) as usize;
-        base.cells.insert(at, c);
-        base.ids.insert(at, id);
+/// Interleave `extra` rows into `base` at random positions (base order kept), then insert
+/// duplicates of random rows at random positions. Linear time: a random merge, not repeated
+/// `Vec::insert` (which made million-row leaks quadratic).
+fn mix(rng: &mut Rng, base: Rows, extra: Rows, duplicate_rate: f64) -> Rows {
+    let merged = merge(rng, base, extra);
+    let dups = (merged.cells.len() as f64 * duplicate_rate).round() as usize;
+    if dups == 0 {
+        return merged;
     }
-    let dups = (base.cells.len() as f64 * duplicate_rate).round() as usize;
+    let mut copies = Rows {
+        cells: Vec::with_capacity(dups),
+        ids: Vec::with_capacity(dups),
+    };
     for _ in 0..dups {
-        let from = rng.below(base.cells.len() as u64) as usize;
-        let at = rng.below(base.cells.len() as u64 + 1) as usize;
-        let (c, id) = (base.cells[from].clone(), base.ids[from].clone());
-        base.cells.insert(at, c);
-        base.ids.insert(at, id);
+        let from = rng.below(merged.cells.len() as u64) as usize;
+        copies.cells.push(merged.cells[from].clone());
+        copies.ids.push(merged.ids[from].clone());
     }
-    base
+    merge(rng, merged, copies)
+}
+
+/// A uniformly random interleaving of two sequences, each keeping its order.
+fn merge(rng: &mut Rng, a: Rows, b: Rows) -> Rows {
+    let (na, nb) = (a.cells.len(), b.cells.len());
+    let mut out = Rows {
+        cells: Vec::with_capacity(na + nb),
+        ids: Vec::with_capacity(na + nb),
+    };
+    let mut a = a.cells.into_iter().zip(a.ids);
+    let mut b = b.cells.into_iter().zip(b.ids);
+    let (mut ra, mut rb) = (na as u64, nb as u64);
+    while ra + rb > 0 {
+        let take_a = rng.below(ra + rb) < ra;
+        let (c, id) = if take_a {
+            ra -= 1;
+            a.next()
+        } else {
+            rb -= 1;
+            b.next()
+        }
+        .expect("counts match");
+        out.cells.push(c);
+        out.ids.push(id);
+    }
+    out
 }
 
 struct Leak<'a> {
