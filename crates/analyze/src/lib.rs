@@ -13,7 +13,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::{Read, Write};
 use std::path::Path;
 
-use leaktrace_index::{Cache, Index, IndexError};
+use leaktrace_attrib::{attribute, extraction_window, Attribution, ExtractionWindow};
+use leaktrace_index::{Cache, FormatProfile, Index, IndexError, SnapshotInfo, SnapshotKind};
 use leaktrace_io::{open, ReadError, ReadOptions, Record};
 use leaktrace_link::dump::{LinkOptions, Linker, RowLink, FIELDS};
 use leaktrace_link::Model;
@@ -130,6 +131,8 @@ pub struct Analysis {
     pub linkage: Linkage,
     pub verdict: Verdict,
     pub categories: Vec<Category>,
+    pub attribution: Attribution,
+    pub extraction_window: ExtractionWindow,
     /// The estimated Fellegi-Sunter model (m, u per level, prior).
     pub model: Model,
     pub seconds: f64,
@@ -251,7 +254,7 @@ pub fn analyze(
         }
         let pairs: Vec<_> = batch
             .par_iter()
-            .map_init(Cache::default, |cache, r| {
+            .map_init(Cache::for_lookup, |cache, r| {
                 let cells: Vec<(ColumnType, &str)> = r
                     .fields
                     .iter()
@@ -281,6 +284,18 @@ pub fn analyze(
     }
     let threshold = opts.threshold.unwrap_or(0.5);
     let (model, links) = linker.finish(LinkOptions { threshold });
+    let snaps: Vec<&SnapshotInfo> = index.snapshots.iter().map(|(s, _)| s).collect();
+    let profile = FormatProfile::build(reader.info(), &info.name, &columns, &overridden, &rows);
+    let attribution = attribute(&snaps, &links, &profile);
+    let extraction_window = extraction_window(&snaps, &links);
+    // Canary persons are planted, not affected.
+    let canary_row = |l: &RowLink| {
+        l.versions.iter().any(|v| {
+            snaps
+                .get(usize::from(v.snapshot))
+                .is_some_and(|s| s.kind == SnapshotKind::Canary)
+        })
+    };
 
     // Linkage summary.
     let mut seen: HashSet<&str> = HashSet::new();
@@ -291,6 +306,9 @@ pub fn analyze(
         let Some(p) = l.person_id.as_deref() else {
             continue;
         };
+        if canary_row(l) {
+            continue;
+        }
         if !seen.insert(p) {
             duplicate_rows += 1;
         }
@@ -384,6 +402,8 @@ pub fn analyze(
         linkage,
         verdict,
         categories,
+        attribution,
+        extraction_window,
         model,
         seconds: (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
     };

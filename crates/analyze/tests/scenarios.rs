@@ -91,6 +91,83 @@ fn check_seed(seed: u64, persons: u64) {
             .iter()
             .all(|c| c.persons <= a.linkage.persons_affected));
         assert!(!a.verdict.explanation.is_empty());
+        check_attribution(seed, s, &a);
+    }
+}
+
+/// The true source ranks first, innocent sources stay below 0.01 (≥ 100 linked rows), a
+/// merged file names both sources, and the extraction window holds the true date.
+fn check_attribution(seed: u64, s: &leaktrace_synth::Scenario, a: &leaktrace_analyze::Analysis) {
+    if s.sources.is_empty() {
+        return;
+    }
+    let at = &a.attribution;
+    let show: Vec<String> = at
+        .candidates
+        .iter()
+        .take(5)
+        .map(|c| {
+            format!(
+                "{} {} {:.3e} {:.1}",
+                c.source, c.posterior, c.posterior, c.log_likelihood_ratio
+            )
+        })
+        .collect();
+    // Truth names deliveries (`website_2024`); the enrolled source is `website` at that date.
+    let truth: Vec<(String, String)> = s
+        .sources
+        .iter()
+        .map(|e| {
+            let src = e
+                .source
+                .trim_end_matches(|c: char| c.is_ascii_digit() || c == '_')
+                .to_string();
+            (src, e.as_of.clone())
+        })
+        .collect();
+    let is_true = |snap: &leaktrace_attrib::SnapshotRef| {
+        truth
+            .iter()
+            .any(|(src, as_of)| *src == snap.source && *as_of == snap.as_of)
+    };
+    let top = &at.candidates[0];
+    assert_eq!(
+        top.snapshots.len(),
+        truth.len(),
+        "seed {seed} {}: top {show:?}",
+        s.name
+    );
+    assert!(
+        top.snapshots.iter().all(is_true),
+        "seed {seed} {}: top {show:?}",
+        s.name
+    );
+    if at.rows_used >= 100 {
+        for c in &at.candidates[1..] {
+            // (An unknown, never-enrolled source accuses nobody.)
+            let innocent = c.snapshots.iter().any(|x| !is_true(x));
+            if innocent {
+                assert!(
+                    c.posterior < 0.01,
+                    "seed {seed} {}: innocent {} has {}; {show:?}",
+                    s.name,
+                    c.source,
+                    c.posterior
+                );
+            }
+        }
+        if top.snapshots.iter().all(|x| x.recipient.is_some()) {
+            assert!(at.false_accusation_bound < 0.01, "seed {seed} {}", s.name);
+        }
+    }
+    if truth.len() == 1 && s.verdict != "recombined" {
+        let w = &a.extraction_window;
+        let date = &truth[0].1;
+        assert!(
+            w.from.as_ref().is_none_or(|f| f < date) && w.to.as_ref().is_none_or(|t| date < t),
+            "seed {seed} {}: window {w:?} misses {date}",
+            s.name
+        );
     }
 }
 
@@ -129,7 +206,15 @@ fn outputs_follow_the_schema_and_hold_no_values() {
     assert_eq!(lines.count() as u64, a.linkage.rows);
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("analysis.json")).unwrap()).unwrap();
-    for key in ["file", "columns", "linkage", "verdict", "categories"] {
+    for key in [
+        "file",
+        "columns",
+        "linkage",
+        "verdict",
+        "categories",
+        "attribution",
+        "extraction_window",
+    ] {
         assert!(json.get(key).is_some(), "{key}");
     }
     assert_eq!(json["file"]["sha256"].as_str().unwrap().len(), 64);

@@ -35,7 +35,38 @@ const MIGRATIONS: &[&str] = &[
         profile TEXT NOT NULL,
         UNIQUE (source_id, as_of)
      );",
+    // 2: canary snapshots (synthetic persons planted in a recipient's delivery)
+    "ALTER TABLE snapshots ADD COLUMN kind TEXT NOT NULL DEFAULT 'extract';",
 ];
+
+/// What a snapshot holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SnapshotKind {
+    /// Real persons: the registry or a delivery to a recipient.
+    #[default]
+    Extract,
+    /// Synthetic canary persons planted in a recipient's delivery (`leaktrace canary`).
+    Canary,
+}
+
+impl SnapshotKind {
+    /// The catalog spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SnapshotKind::Extract => "extract",
+            SnapshotKind::Canary => "canary",
+        }
+    }
+
+    fn parse(s: &str) -> SnapshotKind {
+        if s == "canary" {
+            SnapshotKind::Canary
+        } else {
+            SnapshotKind::Extract
+        }
+    }
+}
 
 /// One enrolled snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -55,6 +86,7 @@ pub struct SnapshotInfo {
     pub segment_bytes: u64,
     pub fingerprints: u64,
     pub profile: FormatProfile,
+    pub kind: SnapshotKind,
 }
 
 /// A source and its snapshots (oldest first).
@@ -200,8 +232,8 @@ impl Catalog {
             })?;
         tx.execute(
             "INSERT INTO snapshots (source_id, as_of, enrolled_at, file_name, file_bytes, file_blake3,
-                rows, persons, id_column, segment, segment_bytes, fingerprints, profile)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                rows, persons, id_column, segment, segment_bytes, fingerprints, profile, kind)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             params![
                 source_id,
                 s.as_of,
@@ -215,7 +247,8 @@ impl Catalog {
                 s.segment,
                 s.segment_bytes as i64,
                 s.fingerprints as i64,
-                profile
+                profile,
+                s.kind.as_str()
             ],
         )?;
         let id = tx.last_insert_rowid();
@@ -228,7 +261,7 @@ impl Catalog {
         let mut st = self.conn.prepare(
             "SELECT s.id, o.name, o.recipient, s.as_of, s.enrolled_at, s.file_name, s.file_bytes,
                     s.file_blake3, s.rows, s.persons, s.id_column, s.segment, s.segment_bytes,
-                    s.fingerprints, s.profile
+                    s.fingerprints, s.profile, s.kind
              FROM snapshots s JOIN sources o ON o.id = s.source_id
              ORDER BY o.name, s.as_of",
         )?;
@@ -249,6 +282,7 @@ impl Catalog {
                     segment: r.get(11)?,
                     segment_bytes: r.get::<_, i64>(12)? as u64,
                     fingerprints: r.get::<_, i64>(13)? as u64,
+                    kind: SnapshotKind::parse(&r.get::<_, String>(15)?),
                     profile: FormatProfile {
                         format: String::new(),
                         compression: None,

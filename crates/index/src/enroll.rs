@@ -9,9 +9,9 @@ use leaktrace_scan::{type_rows, ColumnReport};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::catalog::{now, SnapshotInfo};
+use crate::catalog::{now, SnapshotInfo, SnapshotKind};
 use crate::fingerprint::{Cache, Domain, Fingerprinter};
-use crate::profile::{styles, ColumnProfile, FormatProfile};
+use crate::profile::FormatProfile;
 use crate::segment::{sync_dir, Entry, SegmentBuilder};
 use crate::{IndexError, Workspace};
 
@@ -33,6 +33,8 @@ pub struct EnrollOptions {
     pub id_column: Option<String>,
     /// Type overrides: column (name, `col_N` or 1-based number) → type.
     pub columns: Vec<(String, ColumnType)>,
+    /// The file holds canary persons (synthetic), not real ones.
+    pub canary: bool,
 }
 
 /// The outcome of an enrolment.
@@ -248,32 +250,7 @@ impl Workspace {
                 }
             })
             .collect();
-        let profile = FormatProfile {
-            format: reader.info().format.clone(),
-            compression: reader
-                .info()
-                .compression
-                .map(|c| format!("{c:?}").to_lowercase()),
-            encoding: reader.info().encoding.clone(),
-            delimiter: reader.info().delimiter,
-            has_header: reader.info().has_header,
-            table: info.name.clone(),
-            columns: columns
-                .iter()
-                .map(|c| ColumnProfile {
-                    index: c.index,
-                    name: c.name.clone(),
-                    ty: c.ty,
-                    overridden: overridden[c.index],
-                    styles: styles(
-                        c.ty,
-                        rows.iter()
-                            .map(|r| r.get(c.index).map_or("", String::as_str)),
-                    ),
-                    fill_rate: c.fill_rate,
-                })
-                .collect(),
-        };
+        let profile = FormatProfile::build(reader.info(), &info.name, &columns, &overridden, &rows);
 
         // Exclusive write lock, then clean up after any enrolment that died.
         let lock_path = self.home.join("index").join(".lock");
@@ -427,6 +404,11 @@ impl Workspace {
             segment_bytes: meta.files.values().map(|f| f.bytes).sum(),
             fingerprints: meta.fingerprints,
             profile,
+            kind: if opts.canary {
+                SnapshotKind::Canary
+            } else {
+                SnapshotKind::Extract
+            },
         };
         let mut snapshot = snapshot;
         snapshot.id = self.catalog.add_snapshot(&snapshot)?;

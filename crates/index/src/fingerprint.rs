@@ -438,6 +438,7 @@ impl Fingerprinter {
         let mut first_c: Vec<String> = Vec::new();
         let mut last_ph = Vec::new();
         let mut first_ph = Vec::new();
+        let every_name = cache.every_name;
         for l in &lasts {
             let (info, new) = cache.name(self, NameKind::Last, l);
             if info.canonical.is_empty() {
@@ -449,7 +450,7 @@ impl Fingerprinter {
                 out.prints.push((Domain::LastPhonetic, p));
                 last_ph.push(info.phonetic.clone());
             }
-            if new {
+            if new || every_name {
                 out.names.push((NameKind::Last, info.canonical.clone()));
             }
             last_c.push(info.canonical.clone());
@@ -464,7 +465,7 @@ impl Fingerprinter {
                 out.prints.push((Domain::FirstPhonetic, p));
                 first_ph.push(info.phonetic.clone());
             }
-            if new {
+            if new || every_name {
                 out.names.push((NameKind::First, info.canonical.clone()));
             }
             first_c.push(info.canonical.clone());
@@ -571,6 +572,9 @@ pub struct Cache {
     raw: Vec<FxHashMap<String, Option<Fp>>>,
     names: [FxHashMap<String, NameInfo>; 2],
     scratch: String,
+    /// Put every row's names in [`RowPrints::names`] (lookups), not only those this cache
+    /// has not seen yet (enrolment, which collects each distinct name once).
+    every_name: bool,
 }
 
 /// `parts` joined by `|` into `buf`.
@@ -586,6 +590,14 @@ fn join<'a>(buf: &'a mut String, parts: &[&str]) -> &'a str {
 }
 
 impl Cache {
+    /// A cache for fingerprinting rows to look them up: every row lists all its names.
+    pub fn for_lookup() -> Cache {
+        Cache {
+            every_name: true,
+            ..Cache::default()
+        }
+    }
+
     fn get(&mut self, f: &Fingerprinter, d: Domain, v: &str) -> Fp {
         let i = d as usize;
         if self.values.len() <= i {

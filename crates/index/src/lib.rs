@@ -21,7 +21,7 @@ pub mod segment;
 
 use std::path::{Path, PathBuf};
 
-pub use catalog::{SnapshotInfo, SourceInfo};
+pub use catalog::{SnapshotInfo, SnapshotKind, SourceInfo};
 pub use enroll::{EnrollOptions, EnrollReport, Timings};
 pub use fingerprint::{Cache, Domain, Fingerprinter, Fp, NameKind, RowPrints};
 pub use key::Key;

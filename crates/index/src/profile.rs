@@ -8,7 +8,9 @@
 
 use std::collections::BTreeMap;
 
+use leaktrace_io::FileInfo;
 use leaktrace_pii::{phone, ColumnType};
+use leaktrace_scan::ColumnReport;
 use serde::{Deserialize, Serialize};
 
 /// The profile of one enrolled file.
@@ -36,6 +38,92 @@ pub struct ColumnProfile {
     pub styles: BTreeMap<String, f64>,
     /// Share of rows with a value.
     pub fill_rate: f64,
+}
+
+impl FormatProfile {
+    /// The profile of a file from its reader's facts, its typed columns and a sample of rows.
+    pub fn build(
+        file: &FileInfo,
+        table: &str,
+        columns: &[ColumnReport],
+        overridden: &[bool],
+        rows: &[Vec<String>],
+    ) -> FormatProfile {
+        FormatProfile {
+            format: file.format.clone(),
+            compression: file.compression.map(|c| format!("{c:?}").to_lowercase()),
+            encoding: file.encoding.clone(),
+            delimiter: file.delimiter,
+            has_header: file.has_header,
+            table: table.to_string(),
+            columns: columns
+                .iter()
+                .map(|c| ColumnProfile {
+                    index: c.index,
+                    name: c.name.clone(),
+                    ty: c.ty,
+                    overridden: overridden.get(c.index).copied().unwrap_or(false),
+                    styles: styles(
+                        c.ty,
+                        rows.iter()
+                            .map(|r| r.get(c.index).map_or("", String::as_str)),
+                    ),
+                    fill_rate: c.fill_rate,
+                })
+                .collect(),
+        }
+    }
+
+    /// How alike two files are written, in [0, 1]: the dialect (format, encoding, delimiter,
+    /// header: a quarter), the column names (a quarter) and, per shared column type, the overlap
+    /// of value styles (half). Column names are compared case- and accent-blind.
+    pub fn similarity(&self, other: &FormatProfile) -> f64 {
+        let dialect = [
+            self.format == other.format,
+            self.encoding == other.encoding,
+            self.delimiter == other.delimiter,
+            self.has_header == other.has_header,
+        ]
+        .iter()
+        .filter(|&&b| b)
+        .count() as f64
+            / 4.0;
+        let norm = |n: &str| leaktrace_pii::text::fold(n).to_lowercase();
+        let mine: std::collections::BTreeSet<String> =
+            self.columns.iter().map(|c| norm(&c.name)).collect();
+        let theirs: std::collections::BTreeSet<String> =
+            other.columns.iter().map(|c| norm(&c.name)).collect();
+        let names = if self.has_header && other.has_header {
+            mine.intersection(&theirs).count() as f64 / mine.union(&theirs).count().max(1) as f64
+        } else {
+            0.5
+        };
+        let mut overlap = 0.0;
+        let mut shared = 0usize;
+        for c in &self.columns {
+            if c.styles.is_empty() {
+                continue;
+            }
+            if let Some(o) = other
+                .columns
+                .iter()
+                .find(|o| o.ty == c.ty && !o.styles.is_empty())
+            {
+                shared += 1;
+                overlap += c
+                    .styles
+                    .iter()
+                    .map(|(k, v)| v.min(o.styles.get(k).copied().unwrap_or(0.0)))
+                    .sum::<f64>();
+            }
+        }
+        let styles = if shared == 0 {
+            0.5
+        } else {
+            overlap / shared as f64
+        };
+        0.25 * dialect + 0.25 * names + 0.5 * styles
+    }
 }
 
 fn case_style(v: &str) -> &'static str {

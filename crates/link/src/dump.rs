@@ -11,7 +11,9 @@
 
 use std::collections::HashMap;
 
-use leaktrace_index::{Domain, Fp, Index, NameKind, RowPrints};
+use rustc_hash::FxHashMap;
+
+use leaktrace_index::{Domain, Fp, Index, NameKind, Postings, RowPrints, Segment};
 use serde::Serialize;
 
 use crate::{estimate, Comparison, EmOptions, Field, Model, MISSING};
@@ -132,6 +134,7 @@ pub const FIELDS: [FieldDef; 12] = [
 
 /// Number of compared fields.
 pub const NF: usize = FIELDS.len();
+const _: () = assert!(NF <= 16, "field masks are u16");
 
 /// Initial Fellegi-Sunter model for [`FIELDS`]: u from the table, m spread towards agreement.
 pub fn initial_model() -> Model {
@@ -163,8 +166,13 @@ pub fn initial_model() -> Model {
 /// Blocking fingerprints whose postings exceed this many persons in a segment are skipped:
 /// a value that common does not make a pair worth comparing.
 pub const MAX_BLOCK: usize = 1000;
+/// Blocks up to this size are enumerated; larger ones only confirm candidates already found.
+pub const SMALL_BLOCK: usize = 64;
 /// At most this many candidates per row (those sharing the most blocking keys).
-pub const MAX_CANDIDATES: usize = 64;
+pub const MAX_CANDIDATES: usize = 32;
+
+/// Where a person is: (segment, ordinal) in every segment holding them.
+type Locations = Vec<(usize, u32)>;
 
 /// A candidate pair, compact.
 #[derive(Debug, Clone)]
@@ -175,6 +183,23 @@ pub struct Pair {
     pub tf: [f32; NF],
     /// Bit f: the row's value of identifier field f is held by another person.
     pub foreign: u16,
+    /// Bit f: the row has a value for field f.
+    pub row_fields: u16,
+    /// Per snapshot holding the person: which fields it holds and which agree exactly (value
+    /// versions, for attribution and dating). Only filled for plausible pairs.
+    pub versions: Vec<SnapshotAgreement>,
+}
+
+/// How a row's values compare with one snapshot's values of a person (bit f = field f of
+/// [`FIELDS`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SnapshotAgreement {
+    /// Index of the snapshot in [`Index::snapshots`].
+    pub snapshot: u16,
+    /// Fields of the row this snapshot holds a value of for the person.
+    pub held: u16,
+    /// Fields whose exact value equals the snapshot's.
+    pub agree: u16,
 }
 
 impl Pair {
@@ -204,6 +229,12 @@ pub struct RowLink {
     /// Identifier fields whose value belongs to another enrolled person.
     pub foreign_identifiers: Vec<String>,
     pub candidates: u32,
+    /// Bit f: the row has a value for field f of [`FIELDS`].
+    #[serde(skip)]
+    pub row_fields: u16,
+    /// Value versions of the best candidate (see [`Pair::versions`]).
+    #[serde(skip)]
+    pub versions: Vec<SnapshotAgreement>,
 }
 
 /// Options of a link run.
@@ -236,7 +267,9 @@ impl std::fmt::Debug for Linker<'_> {
 }
 
 /// A row's evidence, prepared once for all its candidates.
-struct Prepared {
+struct Prepared<'a> {
+    /// Per field, per segment: the persons holding each of the row's exact values.
+    exact: Vec<Vec<Vec<Postings<'a>>>>,
     /// Per field, per level: fingerprints (for one-edit levels: per segment).
     levels: Vec<Vec<LevelFps>>,
     /// Per field: the row has the field.
@@ -246,11 +279,18 @@ struct Prepared {
     /// Per identifier field: persons holding the row's value, (segment, ordinal).
     holders: Vec<Vec<(usize, u32)>>,
     email_spells_name: bool,
+    /// The row's names, for one-edit neighbourhoods.
+    names: Vec<(NameKind, String)>,
 }
 
 enum LevelFps {
     Same(Vec<Fp>),
-    PerSegment(Vec<Vec<Fp>>),
+    /// One-edit neighbours, per segment, looked up only when a candidate needs them.
+    PerSegment {
+        kind: NameKind,
+        exact: Vec<Fp>,
+        per: Vec<std::cell::OnceCell<Vec<Fp>>>,
+    },
 }
 
 fn domains_of(f: &FieldDef) -> impl Iterator<Item = Domain> + '_ {
@@ -271,7 +311,7 @@ impl<'a> Linker<'a> {
         }
     }
 
-    fn prepare(&self, p: &RowPrints) -> Prepared {
+    fn prepare(&self, p: &RowPrints) -> Prepared<'a> {
         let segs = &self.index.snapshots;
         let mut levels = Vec::with_capacity(NF);
         let mut has = [false; NF];
@@ -285,8 +325,9 @@ impl<'a> Linker<'a> {
                         let fps: Vec<Fp> = p.of(d).collect();
                         if li == 0 && !fps.is_empty() {
                             has[fi] = true;
+                            // Term frequency in the largest segment (the population).
                             let mut best = 0f32;
-                            for (_, seg) in segs {
+                            if let Some((_, seg)) = segs.iter().max_by_key(|(s, _)| s.persons) {
                                 for fp in &fps {
                                     let post = seg.postings(*fp);
                                     let share = post.len() as f32 / seg.persons().max(1) as f32;
@@ -299,23 +340,13 @@ impl<'a> Linker<'a> {
                     }
                     OneEdit(kind) => {
                         let (exact_d, _) = kind.domains();
-                        let exact: Vec<Fp> = p.of(exact_d).collect();
-                        let mut per = Vec::with_capacity(segs.len());
-                        for (_, seg) in segs {
-                            let mut near = Vec::new();
-                            for (k, name) in &p.names {
-                                if *k == kind {
-                                    for d in self.index.fingerprinter.deletions(kind, name) {
-                                        seg.neighbours(d, &mut near);
-                                    }
-                                }
-                            }
-                            near.sort_unstable();
-                            near.dedup();
-                            near.retain(|x| !exact.contains(x));
-                            per.push(near);
-                        }
-                        lv.push(LevelFps::PerSegment(per));
+                        lv.push(LevelFps::PerSegment {
+                            kind,
+                            exact: p.of(exact_d).collect(),
+                            per: (0..segs.len())
+                                .map(|_| std::cell::OnceCell::new())
+                                .collect(),
+                        });
                     }
                 }
             }
@@ -344,76 +375,179 @@ impl<'a> Linker<'a> {
                 }
             }
         }
+        // The exact values' postings in every segment, looked up once for all candidates.
+        let exact = levels
+            .iter()
+            .enumerate()
+            .map(|(fi, lv)| match lv.first() {
+                Some(LevelFps::Same(fps)) if has[fi] => {
+                    let d = domains_of(&FIELDS[fi]).next();
+                    segs.iter()
+                        .map(|(_, seg)| {
+                            if d.is_some_and(|d| !seg.has_domain(d)) {
+                                return Vec::new();
+                            }
+                            fps.iter().map(|fp| seg.postings(*fp)).collect()
+                        })
+                        .collect()
+                }
+                _ => vec![Vec::new(); segs.len()],
+            })
+            .collect();
         Prepared {
+            exact,
             levels,
             has,
             tf,
             holders,
             email_spells_name: p.email_spells_name,
+            names: p.names.clone(),
         }
     }
 
+    /// Exact-name fingerprints one edit away from the row's names, in one segment.
+    fn neighbours(
+        &self,
+        prep: &Prepared<'a>,
+        kind: NameKind,
+        exact: &[Fp],
+        seg: &Segment,
+    ) -> Vec<Fp> {
+        let mut near = Vec::new();
+        for (k, name) in &prep.names {
+            if *k == kind {
+                for d in self.index.fingerprinter.deletions(kind, name) {
+                    seg.neighbours(d, &mut near);
+                }
+            }
+        }
+        near.sort_unstable();
+        near.dedup();
+        near.retain(|x| !exact.contains(x));
+        near
+    }
+
     /// Candidate persons of a row: id → locations (segment, ordinal) in every segment holding them.
+    ///
+    /// Hits are counted per (segment, ordinal) — no id is read for the thousands of persons a
+    /// common block holds — then the best are resolved to ids, merged across segments, and
+    /// located in the other segments through their id tables.
     fn candidates(&self, p: &RowPrints) -> Vec<(String, Vec<(usize, u32)>)> {
-        let segs = &self.index.snapshots;
-        let mut hits: HashMap<String, u32> = HashMap::new();
+        let segs: &'a [(leaktrace_index::SnapshotInfo, Segment)] = &self.index.snapshots;
+        let mut blocks: Vec<(usize, Postings<'a>)> = Vec::new();
         for (d, fp) in &p.prints {
             if !d.is_blocking() {
                 continue;
             }
-            for (_, seg) in segs {
-                let post = seg.postings(*fp);
-                if post.len() > MAX_BLOCK {
+            for (si, (_, seg)) in segs.iter().enumerate() {
+                if !seg.has_domain(*d) {
                     continue;
                 }
-                for o in post.iter() {
-                    *hits.entry(seg.id(o).to_string()).or_default() += 1;
+                let post = seg.postings(*fp);
+                if !post.is_empty() && post.len() <= MAX_BLOCK {
+                    blocks.push((si, post));
                 }
             }
         }
-        let mut ids: Vec<(String, u32)> = hits.into_iter().collect();
-        ids.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        ids.truncate(MAX_CANDIDATES);
-        ids.into_iter()
-            .map(|(id, _)| {
-                let locs = segs
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(si, (_, seg))| seg.ordinal(&id).map(|o| (si, o)))
-                    .collect();
+        // Small blocks first. A large block (a common name) only adds to the counts of the
+        // persons small blocks found — unless they found none.
+        blocks.sort_by_key(|(si, post)| (post.len(), *si));
+        let mut hits: FxHashMap<(usize, u32), u32> = FxHashMap::default();
+        for (si, post) in blocks {
+            if post.len() <= SMALL_BLOCK || hits.is_empty() {
+                for o in post.iter() {
+                    *hits.entry((si, o)).or_default() += 1;
+                }
+            } else {
+                for ((s, o), n) in hits.iter_mut() {
+                    if *s == si && post.contains(*o) {
+                        *n += 1;
+                    }
+                }
+            }
+        }
+        let mut ranked: Vec<((usize, u32), u32)> = hits.into_iter().collect();
+        ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        // Within one segment too, far fewer shared keys than the best cannot win.
+        let top = ranked.first().map_or(0, |r| r.1);
+        ranked.retain(|r| 2 * r.1 >= top);
+        ranked.truncate(MAX_CANDIDATES * segs.len().max(1));
+        let mut by_id: Vec<(String, u32, Locations)> = Vec::new();
+        let mut pos: FxHashMap<&str, usize> = FxHashMap::default();
+        for ((si, o), n) in ranked {
+            let id = segs[si].1.id(o);
+            match pos.get(id) {
+                Some(&i) => {
+                    by_id[i].1 += n;
+                    by_id[i].2.push((si, o));
+                }
+                None => {
+                    pos.insert(id, by_id.len());
+                    by_id.push((id.to_string(), n, vec![(si, o)]));
+                }
+            }
+        }
+        by_id.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        // A person sharing four blocking keys with the row leaves no chance to the hundreds
+        // sharing one common name: keep those with at least half the best count.
+        let best = by_id.first().map_or(0, |c| c.1);
+        by_id.retain(|c| 2 * c.1 >= best);
+        by_id.truncate(MAX_CANDIDATES);
+        by_id
+            .into_iter()
+            .map(|(id, _, mut locs)| {
+                for (si, (_, seg)) in segs.iter().enumerate() {
+                    if !locs.iter().any(|l| l.0 == si) {
+                        if let Some(o) = seg.ordinal(&id) {
+                            locs.push((si, o));
+                        }
+                    }
+                }
+                locs.sort_unstable();
                 (id, locs)
             })
             .collect()
     }
 
-    fn compare(&self, prep: &Prepared, locs: &[(usize, u32)]) -> ([u8; NF], u16) {
+    fn compare(
+        &self,
+        prep: &Prepared<'a>,
+        locs: &[(usize, u32)],
+    ) -> ([u8; NF], u16, Vec<SnapshotAgreement>) {
         let segs = &self.index.snapshots;
         let mut out = [MISSING; NF];
         let mut foreign = 0u16;
+        // Exact agreement in every snapshot first: it is also the value-version evidence.
+        let versions = self.versions(prep, locs);
         for (fi, f) in FIELDS.iter().enumerate() {
             if !prep.has[fi] {
                 continue;
             }
-            let bits = domains_of(f).fold(0u64, |m, d| m | d.bit());
-            let held: Vec<(usize, u32)> = locs
-                .iter()
-                .copied()
-                .filter(|&(si, o)| segs[si].1.present(o) & bits != 0)
-                .collect();
-            if held.is_empty() {
+            let bit = 1u16 << fi;
+            if !versions.iter().any(|v| v.held & bit != 0) {
                 continue;
             }
             let mut level = f.levels.len() as u8;
-            'levels: for (li, fps) in prep.levels[fi].iter().enumerate() {
-                for &(si, o) in &held {
-                    let seg = &segs[si].1;
-                    let list: &[Fp] = match fps {
-                        LevelFps::Same(v) => v,
-                        LevelFps::PerSegment(v) => &v[si],
-                    };
-                    if list.iter().any(|fp| seg.postings(*fp).contains(o)) {
-                        level = li as u8;
-                        break 'levels;
+            if versions.iter().any(|v| v.agree & bit != 0) {
+                level = 0;
+            } else {
+                'levels: for (li, fps) in prep.levels[fi].iter().enumerate().skip(1) {
+                    for v in versions.iter().filter(|v| v.held & bit != 0) {
+                        let si = usize::from(v.snapshot);
+                        let Some(&(_, o)) = locs.iter().find(|l| l.0 == si) else {
+                            continue;
+                        };
+                        let seg = &segs[si].1;
+                        let list: &[Fp] = match fps {
+                            LevelFps::Same(v) => v,
+                            LevelFps::PerSegment { kind, exact, per } => {
+                                per[si].get_or_init(|| self.neighbours(prep, *kind, exact, seg))
+                            }
+                        };
+                        if list.iter().any(|fp| seg.postings(*fp).contains(o)) {
+                            level = li as u8;
+                            break 'levels;
+                        }
                     }
                 }
             }
@@ -438,7 +572,37 @@ impl<'a> Linker<'a> {
         if out[idx("postal_code")] == 0 && out[idx("commune")] == 0 {
             out[idx("commune")] = MISSING;
         }
-        (out, foreign)
+        (out, foreign, versions)
+    }
+
+    /// Per snapshot holding the person, the row's fields it holds and those agreeing exactly.
+    fn versions(&self, prep: &Prepared<'a>, locs: &[(usize, u32)]) -> Vec<SnapshotAgreement> {
+        let segs = &self.index.snapshots;
+        locs.iter()
+            .map(|&(si, o)| {
+                let seg = &segs[si].1;
+                let present = seg.present(o);
+                let (mut held, mut agree) = (0u16, 0u16);
+                for (fi, f) in FIELDS.iter().enumerate() {
+                    if !prep.has[fi] {
+                        continue;
+                    }
+                    let bits = domains_of(f).fold(0u64, |m, d| m | d.bit());
+                    if present & bits == 0 {
+                        continue;
+                    }
+                    held |= 1 << fi;
+                    if prep.exact[fi][si].iter().any(|post| post.contains(o)) {
+                        agree |= 1 << fi;
+                    }
+                }
+                SnapshotAgreement {
+                    snapshot: si as u16,
+                    held,
+                    agree,
+                }
+            })
+            .collect()
     }
 
     /// Pairs of one row (thread-safe: call from many threads, then [`Linker::add`]).
@@ -448,16 +612,26 @@ impl<'a> Linker<'a> {
             return Vec::new();
         }
         let prep = self.prepare(prints);
+        let row_fields = (0..NF).fold(0u16, |m, fi| m | (u16::from(prep.has[fi]) << fi));
         cands
             .into_iter()
             .map(|(person, locs)| {
-                let (levels, foreign) = self.compare(&prep, &locs);
+                let (levels, foreign, mut versions) = self.compare(&prep, &locs);
+                // Keep value versions only for pairs that could be links: two exact
+                // agreements, or an identifier.
+                let exact = (0..NF).filter(|&fi| levels[fi] == 0).count();
+                let ident = (0..NF).any(|fi| FIELDS[fi].identifier && levels[fi] == 0);
+                if exact < 2 && !ident {
+                    versions = Vec::new();
+                }
                 Pair {
                     row,
                     person,
                     levels,
                     tf: prep.tf,
                     foreign,
+                    row_fields,
+                    versions,
                 }
             })
             .collect()
@@ -525,11 +699,15 @@ impl<'a> Linker<'a> {
                 disagreeing_fields: Vec::new(),
                 foreign_identifiers: Vec::new(),
                 candidates: self.candidates.get(&row).copied().unwrap_or(0),
+                row_fields: 0,
+                versions: Vec::new(),
             })
             .collect();
         for (row, (prob, p)) in best {
             let r = &mut out[row as usize];
             r.match_probability = (prob * 1e6).round() / 1e6;
+            r.row_fields = p.row_fields;
+            r.versions = p.versions.clone();
             for (fi, f) in FIELDS.iter().enumerate() {
                 let l = p.levels[fi];
                 if l == MISSING {

@@ -91,6 +91,23 @@ pub fn print_human(a: &Analysis, out: &std::path::Path, color: bool) {
             cats.join(", ")
         );
     }
+    let at = &a.attribution;
+    println!(
+        "{} {}",
+        ui::paint(color, ui::Style::Bold, "attribution:"),
+        at.explanation
+    );
+    for c in at.candidates.iter().take(4) {
+        println!(
+            "  {:>7.3}  {} — {} (evidence {:+.1} nats)",
+            c.posterior, c.source, c.recipient, c.log_likelihood_ratio
+        );
+    }
+    println!(
+        "{} {}",
+        ui::paint(color, ui::Style::Bold, "extraction date:"),
+        a.extraction_window.explanation
+    );
     println!(
         "\nwritten: {}/matches.csv, {}/analysis.json ({:.1} s)",
         out.display(),

@@ -115,6 +115,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         as_of: args.as_of.clone(),
         id_column: args.id_column.clone(),
         columns: args.columns.clone(),
+        canary: false,
     };
     let bar = ui::progress(global, 0, "enrolling rows");
     let started = std::time::Instant::now();
