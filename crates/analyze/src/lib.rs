@@ -6,6 +6,7 @@
 //! the evidence that decided it. [`write_outputs`] writes `matches.csv` and `analysis.json`
 //! (schema: docs/analysis-json.md).
 
+pub mod canary;
 pub mod eval;
 mod verdict;
 

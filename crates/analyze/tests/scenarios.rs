@@ -255,3 +255,101 @@ fn outputs_follow_the_schema_and_hold_no_values() {
     .unwrap_err();
     assert!(err.to_string().contains("has no column \"nope\""), "{err}");
 }
+
+/// Rows that fit two deliveries of the same recipient equally, plus one canary planted in the
+/// later delivery: the canary decides, and it is not counted as an affected person.
+#[test]
+fn a_canary_names_its_delivery() {
+    use leaktrace_synth::canary::{seed_for, CanaryOptions, FICTION_PHONE_PREFIX};
+    use leaktrace_synth::date::Date;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut ws = workspace(
+        &data,
+        &tmp.path().join("ws"),
+        &tmp.path().join("k"),
+        11,
+        3_000,
+    );
+    let m = read_manifest(&data).unwrap();
+    let w24 = m
+        .extracts
+        .iter()
+        .find(|e| e.name == "website_2024")
+        .unwrap();
+    let w25 = m
+        .extracts
+        .iter()
+        .find(|e| e.name == "website_2025")
+        .unwrap();
+    let as_of = Date::parse_iso(&w25.as_of).unwrap();
+    let canary_file = tmp.path().join("canaries.tsv");
+    let report = leaktrace_analyze::canary::plant(
+        &mut ws,
+        Some(&data.join(&w25.file)),
+        &CanaryOptions {
+            recipient: w25.recipient.clone(),
+            delivery: "website".into(),
+            as_of,
+            count: 10,
+            email_domain: "canari.example.fr".into(),
+            phone_prefix: FICTION_PHONE_PREFIX.into(),
+            id_like: None,
+            seed: seed_for(&w25.recipient, "website", as_of),
+        },
+        &canary_file,
+    )
+    .unwrap();
+    assert_eq!(report.count, 10);
+    let canary_text = std::fs::read_to_string(&canary_file).unwrap();
+    let mut canary_lines = canary_text.lines();
+    let header = canary_lines.next().unwrap().to_string();
+    assert!(header.starts_with("person_id\temail"), "{header}");
+    // Rows identical in both deliveries.
+    let old: std::collections::HashSet<String> = std::fs::read_to_string(data.join(&w24.file))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(str::to_string)
+        .collect();
+    let same: Vec<String> = std::fs::read_to_string(data.join(&w25.file))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter(|l| old.contains(*l))
+        .take(5)
+        .map(str::to_string)
+        .collect();
+    assert_eq!(same.len(), 5);
+    let leak = tmp.path().join("leak.tsv");
+    let write = |rows: &[String]| {
+        std::fs::write(&leak, format!("{header}\n{}\n", rows.join("\n"))).unwrap();
+    };
+    let index = ws.load(false).unwrap();
+    write(&same);
+    let (plain, _) = analyze(&index, &leak, &AnalyzeOptions::default(), &|_| {}).unwrap();
+    assert_eq!(plain.attribution.canary_rows, 0);
+    let mut with = same.clone();
+    with.push(canary_lines.next().unwrap().to_string());
+    write(&with);
+    let (a, _) = analyze(&index, &leak, &AnalyzeOptions::default(), &|_| {}).unwrap();
+    let top = &a.attribution.candidates[0];
+    assert_eq!(a.attribution.canary_rows, 1, "{:#?}", a.attribution);
+    assert_eq!(top.snapshots.len(), 1, "{top:#?}");
+    assert_eq!(top.snapshots[0].as_of, w25.as_of, "{:#?}", a.attribution);
+    assert!(top.posterior > 0.99, "{:#?}", a.attribution);
+    assert!(top
+        .evidence
+        .iter()
+        .any(|e| e.kind == leaktrace_attrib::EvidenceKind::Canary));
+    assert_eq!(a.linkage.persons_affected, 5);
+    // Without the canary the two deliveries were not told apart this firmly.
+    let p25 = |x: &leaktrace_analyze::Analysis| {
+        x.attribution
+            .candidates
+            .iter()
+            .find(|c| c.snapshots.len() == 1 && c.snapshots[0].as_of == w25.as_of)
+            .map_or(0.0, |c| c.posterior)
+    };
+    assert!(p25(&plain) < 0.99, "{:#?}", plain.attribution);
+}

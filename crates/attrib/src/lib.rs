@@ -231,6 +231,19 @@ pub fn attribute(
         }
         masks.push(mask);
     }
+    if rows == 0 && canaries.is_empty() {
+        return Attribution {
+            candidates: vec![Candidate {
+                posterior: 1.0,
+                ..unknown(1.0)
+            }],
+            false_accusation_bound: 1.0,
+            false_accusation_log10: 0.0,
+            rows_used: 0,
+            canary_rows: 0,
+            explanation: "No row links to an enrolled person: nothing to attribute.".to_string(),
+        };
+    }
     let (ln_eps, ln_keep) = (EPSILON.ln(), (1.0 - EPSILON).ln());
     let (ln_delta, ln_ok, ln_eta) = (DELTA.ln(), (1.0 - DELTA).ln(), ETA.ln());
     let n = rows as f64;
@@ -497,15 +510,7 @@ pub fn attribute(
             }],
         });
     }
-    candidates.push(Candidate {
-        source: "unknown".to_string(),
-        recipient: "a source that was never enrolled".to_string(),
-        snapshots: Vec::new(),
-        prior: 0.0,
-        posterior: 0.0,
-        log_likelihood_ratio: 0.0,
-        evidence: Vec::new(),
-    });
+    candidates.push(unknown(0.0));
     // Priors: 10 % for an unknown source, 70 % shared by single snapshots, 20 % by joins.
     let joins_n = candidates.len() - singles - 1;
     for (k, c) in candidates.iter_mut().enumerate() {
@@ -575,6 +580,19 @@ pub fn attribute(
         canary_rows: canaries.values().sum(),
         candidates,
         explanation,
+    }
+}
+
+/// The hypothesis of a source that was never enrolled (the baseline of every ratio).
+fn unknown(prior: f64) -> Candidate {
+    Candidate {
+        source: "unknown".to_string(),
+        recipient: "a source that was never enrolled".to_string(),
+        snapshots: Vec::new(),
+        prior,
+        posterior: 0.0,
+        log_likelihood_ratio: 0.0,
+        evidence: Vec::new(),
     }
 }
 

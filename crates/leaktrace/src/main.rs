@@ -62,6 +62,8 @@ enum Command {
     Sources(cmd::sources::Args),
     /// Link a leaked file to enrolled persons and judge it
     Analyze(cmd::analyze::Args),
+    /// Plant canary persons in a recipient's delivery (enrolled as its canaries)
+    Canary(cmd::canary::Args),
     /// Generate a synthetic French population, recipient extracts and leak scenarios
     Synth(cmd::synth::Args),
     /// Run the whole chain on built-in synthetic data
@@ -76,6 +78,7 @@ fn main() -> ExitCode {
         Command::Enroll(args) => cmd::enroll::run(args, &cli.global),
         Command::Sources(args) => cmd::sources::run(args, &cli.global),
         Command::Analyze(args) => cmd::analyze::run(args, &cli.global),
+        Command::Canary(args) => cmd::canary::run(args, &cli.global),
         Command::Synth(args) => cmd::synth::run(args, &cli.global),
         Command::Demo(args) => cmd::demo::run(args, &cli.global),
     };

@@ -21,6 +21,7 @@ use leaktrace_pii::{text, ColumnType};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub mod canary;
 pub mod date;
 pub mod person;
 pub mod render;

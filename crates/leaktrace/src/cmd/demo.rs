@@ -100,11 +100,12 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         )
     );
     println!(
-        "  {:<18} {:<11} {:<11} {:>6} {:>7} {:>8} {:>6}  columns typed right",
-        "leak", "expected", "verdict", "rows", "linked", "persons", "F1"
+        "  {:<18} {:<11} {:<11} {:>6} {:>7} {:>8} {:>6} {:>6}  attributed to (posterior) · extraction window",
+        "leak", "expected", "verdict", "rows", "linked", "persons", "F1", "typed"
     );
     let index = ws.load(true)?;
     let mut wrong = 0;
+    let mut attributed = (0, 0);
     for leak in &summary.leaks {
         let (a, links) = analyze(
             &index,
@@ -124,8 +125,54 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         if !ok {
             wrong += 1;
         }
+        let top = &a.attribution.candidates[0];
+        let named: Vec<String> = top
+            .snapshots
+            .iter()
+            .map(|x| format!("{}@{}", x.source, x.as_of))
+            .collect();
+        let named = if named.is_empty() {
+            top.source.clone()
+        } else {
+            named.join(" + ")
+        };
+        let truth: Vec<String> = leak
+            .sources
+            .iter()
+            .map(|e| {
+                let src = e
+                    .source
+                    .trim_end_matches(|c: char| c.is_ascii_digit() || c == '_');
+                format!("{src}@{}", e.as_of)
+            })
+            .collect();
+        let right = !truth.is_empty() && {
+            let mut got: Vec<String> = named.split(" + ").map(str::to_string).collect();
+            let mut want = truth.clone();
+            got.sort();
+            want.sort();
+            got == want
+        };
+        if !truth.is_empty() {
+            attributed.1 += 1;
+            if right {
+                attributed.0 += 1;
+            }
+        }
+        let w = &a.extraction_window;
+        let window = match (&w.from, &w.to) {
+            (None, None) => "undated".to_string(),
+            (None, Some(t)) => format!("before {t}"),
+            (Some(f), None) => format!("after {f}"),
+            (Some(f), Some(t)) => format!("{f} … {t}"),
+        };
+        let shown = if a.attribution.rows_used == 0 {
+            "nothing to attribute".to_string()
+        } else {
+            format!("{named} ({:.3})", top.posterior)
+        };
         println!(
-            "  {:<18} {:<11} {:<11} {:>6} {:>7} {:>8} {:>6.3}  {}/{}",
+            "  {:<18} {:<11} {:<11} {:>6} {:>7} {:>8} {:>6.3} {:>6}  {} · {window}",
             leak.name,
             leak.verdict,
             ui::paint(
@@ -137,14 +184,28 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             a.linkage.rows_linked,
             a.linkage.persons_affected,
             s.f1,
-            typed,
-            leak.columns.len()
+            format!("{typed}/{}", leak.columns.len()),
+            if truth.is_empty() {
+                shown
+            } else {
+                ui::paint(
+                    color,
+                    if right {
+                        ui::Style::Green
+                    } else {
+                        ui::Style::Red
+                    },
+                    &shown,
+                )
+            },
         );
     }
     println!(
-        "\n{} of {} verdicts right; whole chain in {:.1} s{}",
+        "\n{} of {} verdicts right, {} of {} leaks attributed to their true source(s); whole chain in {:.1} s{}",
         summary.leaks.len() - wrong,
         summary.leaks.len(),
+        attributed.0,
+        attributed.1,
         started.elapsed().as_secs_f64(),
         if args.keep.is_some() {
             String::new()

@@ -1,6 +1,7 @@
 //! One module per subcommand: `Args` (clap) and `run`.
 
 pub mod analyze;
+pub mod canary;
 pub mod demo;
 pub mod enroll;
 pub mod init;
