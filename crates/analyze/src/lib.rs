@@ -107,6 +107,44 @@ pub struct Linkage {
     pub threshold: f64,
 }
 
+/// Affected persons exposed with exactly this set of data categories.
+#[derive(Debug, Clone, Serialize)]
+pub struct Combination {
+    pub types: Vec<ColumnType>,
+    pub persons: u64,
+}
+
+/// Affected persons living in a department (by the file's postal or INSEE code).
+#[derive(Debug, Clone, Serialize)]
+pub struct Department {
+    pub code: String,
+    pub persons: u64,
+}
+
+/// The department of a postal or INSEE code: `75`, `2A`/`2B`, `971`; zeros when none.
+fn department(v: &str) -> [u8; 3] {
+    let v = v.trim();
+    let b = v.as_bytes();
+    let mut out = [0u8; 3];
+    if b.len() < 5 || !b[..2].iter().all(u8::is_ascii_alphanumeric) {
+        return out;
+    }
+    let code: &[u8] = if b.starts_with(b"97") || b.starts_with(b"98") {
+        &b[..3]
+    } else if b.starts_with(b"20") && b[2].is_ascii_digit() {
+        // Corsican postal codes: 200xx–201xx are Corse-du-Sud, the rest Haute-Corse.
+        if b[2] <= b'1' {
+            b"2A"
+        } else {
+            b"2B"
+        }
+    } else {
+        &b[..2]
+    };
+    out[..code.len()].copy_from_slice(code);
+    out
+}
+
 /// Persons affected per data category (column type).
 #[derive(Debug, Clone, Serialize)]
 pub struct Category {
@@ -134,6 +172,14 @@ pub struct Analysis {
     pub categories: Vec<Category>,
     pub attribution: Attribution,
     pub extraction_window: ExtractionWindow,
+    /// Affected persons per combination of exposed data categories (most frequent first).
+    pub combinations: Vec<Combination>,
+    /// Affected persons per department (`?` when the file has no postal or INSEE code).
+    pub departments: Vec<Department>,
+    /// Every affected person with the categories exposed (for `affected_persons.csv`; not in
+    /// `analysis.json`).
+    #[serde(skip)]
+    pub affected: Vec<(String, Vec<ColumnType>)>,
     /// The estimated Fellegi-Sunter model (m, u per level, prior).
     pub model: Model,
     pub seconds: f64,
@@ -235,6 +281,12 @@ pub fn analyze(
         .filter(|(_, t)| t.is_personal())
         .collect();
     let mut row_types: Vec<u32> = Vec::new();
+    // Per row: its department (from the postal or INSEE code), for the chart by department.
+    let place = types
+        .iter()
+        .position(|t| *t == ColumnType::PostalCode)
+        .or_else(|| types.iter().position(|t| *t == ColumnType::InseeCode));
+    let mut row_dept: Vec<[u8; 3]> = Vec::new();
     let mut batch = sample;
     let mut eof = false;
     let mut done = 0u64;
@@ -274,6 +326,11 @@ pub fn analyze(
                 }
             }
             row_types.push(mask);
+            row_dept.push(
+                place
+                    .and_then(|j| r.fields.get(j))
+                    .map_or([0; 3], |v| department(v)),
+            );
         }
         done += batch.len() as u64;
         linker.add(batch.len() as u64, pairs);
@@ -303,6 +360,8 @@ pub fn analyze(
     let mut duplicate_rows = 0;
     let mut agree: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let mut cat_persons: Vec<HashSet<&str>> = vec![HashSet::new(); personal.len()];
+    // Per affected person: the personal types exposed (union over its rows) and a department.
+    let mut exposed: BTreeMap<&str, (u32, [u8; 3])> = BTreeMap::new();
     for l in &links {
         let Some(p) = l.person_id.as_deref() else {
             continue;
@@ -323,6 +382,11 @@ pub fn analyze(
             agree.entry(f.clone()).or_default().1 += 1;
         }
         let mask = row_types.get(l.row as usize).copied().unwrap_or(0);
+        let e = exposed.entry(p).or_insert((0, [0; 3]));
+        e.0 |= mask;
+        if e.1 == [0; 3] {
+            e.1 = row_dept.get(l.row as usize).copied().unwrap_or([0; 3]);
+        }
         for (k, set) in cat_persons.iter_mut().enumerate() {
             if mask & (1 << k) != 0 {
                 set.insert(p);
@@ -352,6 +416,40 @@ pub fn analyze(
         threshold,
     };
     let verdict = judge(&linkage, &links, &types);
+    let types_of = |mask: u32| -> Vec<ColumnType> {
+        let mut v: Vec<ColumnType> = personal
+            .iter()
+            .enumerate()
+            .filter(|(k, (_, t))| mask & (1 << k) != 0 && *t != ColumnType::PersonId)
+            .map(|(_, (_, t))| *t)
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let mut combos: BTreeMap<Vec<ColumnType>, u64> = BTreeMap::new();
+    let mut depts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut affected = Vec::with_capacity(exposed.len());
+    for (p, (mask, dept)) in &exposed {
+        let t = types_of(*mask);
+        *combos.entry(t.clone()).or_default() += 1;
+        let d = String::from_utf8_lossy(&dept[..])
+            .trim_end_matches('\0')
+            .to_string();
+        *depts
+            .entry(if d.is_empty() { "?".into() } else { d })
+            .or_default() += 1;
+        affected.push(((*p).to_string(), t));
+    }
+    let mut combinations: Vec<Combination> = combos
+        .into_iter()
+        .map(|(types, persons)| Combination { types, persons })
+        .collect();
+    combinations.sort_by(|a, b| b.persons.cmp(&a.persons).then(a.types.cmp(&b.types)));
+    let departments = depts
+        .into_iter()
+        .map(|(code, persons)| Department { code, persons })
+        .collect();
     let categories = categories
         .into_iter()
         .filter(|(t, _)| *t != ColumnType::PersonId)
@@ -405,6 +503,9 @@ pub fn analyze(
         categories,
         attribution,
         extraction_window,
+        combinations,
+        departments,
+        affected,
         model,
         seconds: (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
     };

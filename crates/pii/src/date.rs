@@ -26,6 +26,24 @@ impl Ymd {
         era * 146_097 + doe - 719_468
     }
 
+    /// The date of a day number (days since 1970-01-01; Howard Hinnant's algorithm).
+    pub fn from_days(z: i64) -> Ymd {
+        let z = z + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let y = yoe + era * 400;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        Ymd {
+            year: (y + i64::from(month <= 2)) as i32,
+            month,
+            day,
+        }
+    }
+
     /// Completed years between `self` and `at`.
     pub fn age_at(self, at: Ymd) -> i32 {
         let mut a = at.year - self.year;

@@ -14,29 +14,20 @@ impl Date {
         Date { year, month, day }
     }
 
-    /// Days since 1970-01-01 (Howard Hinnant's algorithm).
+    /// Days since 1970-01-01.
     pub fn days(self) -> i64 {
-        let y = i64::from(self.year) - i64::from(self.month <= 2);
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let m = i64::from(self.month);
-        let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + i64::from(self.day) - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
+        leaktrace_pii::date::Ymd {
+            year: self.year,
+            month: self.month,
+            day: self.day,
+        }
+        .days()
     }
 
     /// The date of a day number.
     pub fn from_days(z: i64) -> Date {
-        let z = z + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let y = yoe + era * 400;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        Date::new((y + i64::from(m <= 2)) as i32, m, d)
+        let d = leaktrace_pii::date::Ymd::from_days(z);
+        Date::new(d.year, d.month, d.day)
     }
 
     /// `yyyy-mm-dd`.

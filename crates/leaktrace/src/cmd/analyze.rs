@@ -27,6 +27,12 @@ pub struct Args {
     /// Print analysis.json to stdout
     #[arg(long)]
     pub json: bool,
+    /// Incident file (TOML: organisation, contact, discovered_at, nature, measures, [severity])
+    #[arg(long)]
+    pub incident: Option<PathBuf>,
+    /// When the breach became known (YYYY-MM-DDTHH:MM[+01:00]): the CNIL deadline is 72 h later
+    #[arg(long)]
+    pub discovered_at: Option<String>,
 }
 
 /// Print the human summary of an analysis.
@@ -134,11 +140,31 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             .map_or_else(|| "leak".to_string(), |s| s.to_string_lossy().to_string());
         PathBuf::from(format!("leaktrace-report-{stem}"))
     });
+    let incident = match &args.incident {
+        Some(p) => leaktrace_report::Incident::load(p)?,
+        None => leaktrace_report::Incident::default(),
+    };
     write_outputs(&out, &analysis, &links)?;
+    let report =
+        leaktrace_report::write_report(&out, &analysis, &incident, args.discovered_at.as_deref())?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&analysis)?);
     } else if !global.quiet {
         print_human(&analysis, &out, ui::use_color(global));
+        println!(
+            "report: {} (severity {}, Art. 34 {}{})",
+            report.html.display(),
+            report.severity.level,
+            if report.severity.art34 {
+                "applies"
+            } else {
+                "does not apply"
+            },
+            report.deadline.map_or_else(String::new, |d| format!(
+                "; notify the CNIL by {}",
+                d.deadline
+            ))
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

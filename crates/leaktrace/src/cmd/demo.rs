@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use leaktrace_analyze::{analyze, eval, AnalyzeOptions};
+use leaktrace_analyze::{analyze, eval, write_outputs, AnalyzeOptions};
 use leaktrace_index::{EnrollOptions, Workspace};
 use leaktrace_synth::Config;
 
@@ -24,6 +24,12 @@ pub struct Args {
     /// Keep the generated files and the workspace in this directory instead of a temporary one
     #[arg(long)]
     pub keep: Option<PathBuf>,
+    /// Where to write the incident report of the forum sample (app_reshaped)
+    #[arg(long, default_value = "leaktrace-demo-report")]
+    pub report: PathBuf,
+    /// When the demo breach "became known" (default now): the CNIL deadline is 72 h later
+    #[arg(long)]
+    pub discovered_at: Option<String>,
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
@@ -106,6 +112,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let index = ws.load(true)?;
     let mut wrong = 0;
     let mut attributed = (0, 0);
+    let mut report = None;
     for leak in &summary.leaks {
         let (a, links) = analyze(
             &index,
@@ -113,6 +120,32 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             &AnalyzeOptions::default(),
             &|_| {},
         )?;
+        if leak.name == "app_reshaped" {
+            write_outputs(&args.report, &a, &links)?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let day = leaktrace_pii::date::Ymd::from_days((now / 86_400) as i64);
+            let at = args.discovered_at.clone().unwrap_or_else(|| {
+                format!(
+                    "{}T{:02}:{:02}Z",
+                    day.iso(),
+                    now % 86_400 / 3600,
+                    now % 3600 / 60
+                )
+            });
+            let incident = leaktrace_report::Incident {
+                organisation: Some("Agence démo (données synthétiques)".into()),
+                contact: Some("dpo@agence-demo.invalid".into()),
+                ..leaktrace_report::Incident::default()
+            };
+            report = Some(leaktrace_report::write_report(
+                &args.report,
+                &a,
+                &incident,
+                Some(&at),
+            )?);
+        }
         let truth = eval::read_truth(&data.join(&leak.truth))?;
         let s = eval::score(&links, &truth);
         let typed = a
@@ -213,5 +246,15 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             " (temporary directories removed on exit; --keep DIR to keep them)".to_string()
         }
     );
+    if let Some(r) = report {
+        println!(
+            "\n{} {} (severity {}, Art. 34 {}; CNIL deadline {}) — drafts art33_fr/art33_en/art34_fr and affected_persons.csv beside it",
+            ui::paint(color, ui::Style::Bold, "incident report of the forum sample:"),
+            r.html.display(),
+            r.severity.level,
+            if r.severity.art34 { "applies" } else { "does not apply" },
+            r.deadline.map_or_else(String::new, |d| d.deadline)
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
