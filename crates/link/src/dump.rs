@@ -56,13 +56,13 @@ pub const FIELDS: [FieldDef; 12] = [
         name: "email",
         levels: &[("exact", Same(Domain::Email), 1e-7, 1.0)],
         identifier: true,
-        max_disagree_m: 0.1,
+        max_disagree_m: 0.2,
     },
     FieldDef {
         name: "phone",
         levels: &[("exact", Same(Domain::Phone), 1e-7, 1.0)],
         identifier: true,
-        max_disagree_m: 0.1,
+        max_disagree_m: 0.2,
     },
     FieldDef {
         name: "last_name",
@@ -98,13 +98,13 @@ pub const FIELDS: [FieldDef; 12] = [
         name: "postal_code",
         levels: &[("exact", Same(Domain::PostalCode), 2e-4, 1.0)],
         identifier: false,
-        max_disagree_m: 0.1,
+        max_disagree_m: 0.2,
     },
     FieldDef {
         name: "commune",
         levels: &[("exact", Same(Domain::Commune), 2e-4, 1.0)],
         identifier: false,
-        max_disagree_m: 0.1,
+        max_disagree_m: 0.2,
     },
     FieldDef {
         name: "sex",
@@ -122,7 +122,7 @@ pub const FIELDS: [FieldDef; 12] = [
         name: "iban",
         levels: &[("exact", Same(Domain::Iban), 1e-7, 1.0)],
         identifier: true,
-        max_disagree_m: 0.1,
+        max_disagree_m: 0.2,
     },
     FieldDef {
         name: "address",
@@ -562,15 +562,19 @@ impl<'a> Linker<'a> {
         // Conditional dependence: an e-mail spelling the names implies them, a postal code
         // mostly implies the commune. Counting both would count the same evidence twice.
         let idx = |n: &str| FIELDS.iter().position(|f| f.name == n).unwrap_or(0);
+        // The surname still counts: another person with that address would rarely share it.
         if prep.email_spells_name && out[idx("email")] == 0 {
-            for n in ["last_name", "first_name", "name_tokens"] {
+            for n in ["first_name", "name_tokens"] {
                 if out[idx(n)] == 0 {
                     out[idx(n)] = MISSING;
                 }
             }
         }
-        if out[idx("postal_code")] == 0 && out[idx("commune")] == 0 {
-            out[idx("commune")] = MISSING;
+        // A move changes both the postal code and the commune: one event, counted once.
+        let (pc, cm) = (idx("postal_code"), idx("commune"));
+        let disagree = |fi: usize| usize::from(out[fi]) == FIELDS[fi].levels.len();
+        if (out[pc] == 0 && out[cm] == 0) || (disagree(pc) && disagree(cm)) {
+            out[cm] = MISSING;
         }
         (out, foreign, versions)
     }
