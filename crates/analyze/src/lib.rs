@@ -16,7 +16,7 @@ use std::path::Path;
 
 use leaktrace_attrib::{attribute, extraction_window, Attribution, ExtractionWindow};
 use leaktrace_index::{Cache, FormatProfile, Index, IndexError, SnapshotInfo, SnapshotKind};
-use leaktrace_io::{open, ReadError, ReadOptions, Record};
+use leaktrace_io::{open, ReadError, ReadOptions, Reader, Record};
 use leaktrace_link::dump::{LinkOptions, Linker, RowLink, FIELDS};
 use leaktrace_link::Model;
 use leaktrace_pii::ColumnType;
@@ -287,24 +287,8 @@ pub fn analyze(
         .position(|t| *t == ColumnType::PostalCode)
         .or_else(|| types.iter().position(|t| *t == ColumnType::InseeCode));
     let mut row_dept: Vec<[u8; 3]> = Vec::new();
-    let mut batch = sample;
-    let mut eof = false;
     let mut done = 0u64;
-    loop {
-        while !eof && batch.len() < BATCH {
-            match reader.next_record() {
-                None => eof = true,
-                Some(r) => {
-                    let r = r?;
-                    if r.table == table {
-                        batch.push(r);
-                    }
-                }
-            }
-        }
-        if batch.is_empty() {
-            break;
-        }
+    let mut process = |batch: Vec<Record>| {
         let pairs: Vec<_> = batch
             .par_iter()
             .map_init(Cache::for_lookup, |cache, r| {
@@ -335,11 +319,42 @@ pub fn analyze(
         done += batch.len() as u64;
         linker.add(batch.len() as u64, pairs);
         progress(done);
-        batch.clear();
-        if eof {
-            break;
+    };
+    // A reader thread parses the next batch while both cores link the current one.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Record>, ReadError>>(2);
+    let reader = std::thread::scope(|scope| -> Result<Reader, AnalyzeError> {
+        let producer = scope.spawn(move || {
+            let mut reader = reader;
+            let mut batch = Vec::with_capacity(BATCH);
+            while let Some(r) = reader.next_record() {
+                match r {
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return reader;
+                    }
+                    Ok(r) if r.table == table => {
+                        batch.push(r);
+                        if batch.len() == BATCH && tx.send(Ok(std::mem::take(&mut batch))).is_err()
+                        {
+                            return reader;
+                        }
+                    }
+                    Ok(_) => {}
+                }
+            }
+            if !batch.is_empty() {
+                let _ = tx.send(Ok(batch));
+            }
+            reader
+        });
+        process(sample);
+        for batch in rx {
+            process(batch?);
         }
-    }
+        producer
+            .join()
+            .map_err(|_| AnalyzeError::Input(format!("{shown}: the reader thread failed")))
+    })?;
     let threshold = opts.threshold.unwrap_or(0.5);
     let (model, links) = linker.finish(LinkOptions { threshold });
     let snaps: Vec<&SnapshotInfo> = index.snapshots.iter().map(|(s, _)| s).collect();

@@ -325,16 +325,6 @@ impl<'a> Linker<'a> {
                         let fps: Vec<Fp> = p.of(d).collect();
                         if li == 0 && !fps.is_empty() {
                             has[fi] = true;
-                            // Term frequency in the largest segment (the population).
-                            let mut best = 0f32;
-                            if let Some((_, seg)) = segs.iter().max_by_key(|(s, _)| s.persons) {
-                                for fp in &fps {
-                                    let post = seg.postings(*fp);
-                                    let share = post.len() as f32 / seg.persons().max(1) as f32;
-                                    best = best.max(share);
-                                }
-                            }
-                            tf[fi] = best;
                         }
                         lv.push(LevelFps::Same(fps));
                     }
@@ -362,21 +352,8 @@ impl<'a> Linker<'a> {
         if has[idx("last_name")] || has[idx("first_name")] {
             has[idx("name_tokens")] = false;
         }
-        // Who holds the row's identifiers (to tell a contradiction from a value never enrolled).
-        for (fi, f) in FIELDS.iter().enumerate() {
-            if !f.identifier || !has[fi] {
-                continue;
-            }
-            if let Some(LevelFps::Same(fps)) = levels[fi].first() {
-                for (si, (_, seg)) in segs.iter().enumerate() {
-                    for fp in fps {
-                        holders[fi].extend(seg.postings(*fp).iter().take(8).map(|o| (si, o)));
-                    }
-                }
-            }
-        }
         // The exact values' postings in every segment, looked up once for all candidates.
-        let exact = levels
+        let exact: Vec<Vec<Vec<Postings<'a>>>> = levels
             .iter()
             .enumerate()
             .map(|(fi, lv)| match lv.first() {
@@ -394,6 +371,26 @@ impl<'a> Linker<'a> {
                 _ => vec![Vec::new(); segs.len()],
             })
             .collect();
+        // Term frequency of the exact value in the largest segment (the population).
+        if let Some(big) = (0..segs.len()).max_by_key(|&si| segs[si].0.persons) {
+            let n = segs[big].1.persons().max(1) as f32;
+            for fi in 0..NF {
+                tf[fi] = exact[fi][big]
+                    .iter()
+                    .map(|p| p.len() as f32 / n)
+                    .fold(0.0, f32::max);
+            }
+        }
+        // Who holds the row's identifiers (to tell a contradiction from a value never enrolled).
+        for (fi, f) in FIELDS.iter().enumerate() {
+            if f.identifier {
+                for (si, posts) in exact[fi].iter().enumerate() {
+                    for post in posts {
+                        holders[fi].extend(post.iter().take(8).map(|o| (si, o)));
+                    }
+                }
+            }
+        }
         Prepared {
             exact,
             levels,
