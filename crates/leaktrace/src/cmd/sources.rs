@@ -32,13 +32,18 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         println!("no source enrolled yet (leaktrace enroll --source NAME FILE)");
     }
     for src in &sources {
+        let canary = src
+            .snapshots
+            .iter()
+            .any(|s| s.kind == leaktrace_index::SnapshotKind::Canary);
         println!(
-            "{}{}",
+            "{}{}{}",
             ui::paint(color, ui::Style::Bold, &src.name),
             src.recipient
                 .as_ref()
                 .map(|r| format!(" → {r}"))
-                .unwrap_or_else(|| " (no recipient)".into())
+                .unwrap_or_else(|| " (no recipient)".into()),
+            if canary { " (canaries)" } else { "" }
         );
         for s in &src.snapshots {
             let cols: Vec<String> = s
