@@ -10,7 +10,7 @@ pub mod canary;
 pub mod eval;
 mod verdict;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::Path;
 
@@ -22,6 +22,7 @@ use leaktrace_link::Model;
 use leaktrace_pii::ColumnType;
 use leaktrace_scan::{type_rows, ColumnReport};
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -228,6 +229,7 @@ pub fn analyze(
             "the workspace has no enrolled source yet (leaktrace enroll --source NAME FILE)".into(),
         ));
     }
+    index.keep_resident();
     let mut reader = open(path, &ReadOptions::default())?;
     let mut sample: Vec<Record> = Vec::new();
     let mut table = None;
@@ -356,7 +358,8 @@ pub fn analyze(
             .map_err(|_| AnalyzeError::Input(format!("{shown}: the reader thread failed")))
     })?;
     let threshold = opts.threshold.unwrap_or(0.5);
-    let (model, links) = linker.finish(LinkOptions { threshold });
+    let (digest, (model, links)) =
+        rayon::join(|| sha256(path), || linker.finish(LinkOptions { threshold }));
     let snaps: Vec<&SnapshotInfo> = index.snapshots.iter().map(|(s, _)| s).collect();
     let profile = FormatProfile::build(reader.info(), &info.name, &columns, &overridden, &rows);
     let attribution = attribute(&snaps, &links, &profile);
@@ -370,13 +373,14 @@ pub fn analyze(
         })
     };
 
-    // Linkage summary.
-    let mut seen: HashSet<&str> = HashSet::new();
+    // Linkage summary. Persons get dense indices (first row first) so that per-person state is
+    // a vector, not a map keyed by strings.
+    let mut person_of: FxHashMap<&str, usize> = FxHashMap::default();
     let mut duplicate_rows = 0;
-    let mut agree: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    let mut cat_persons: Vec<HashSet<&str>> = vec![HashSet::new(); personal.len()];
-    // Per affected person: the personal types exposed (union over its rows) and a department.
-    let mut exposed: BTreeMap<&str, (u32, [u8; 3])> = BTreeMap::new();
+    let mut agree: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    // Per affected person: its id, the personal types exposed (union over its rows) and a
+    // department.
+    let mut exposed: Vec<(&str, u32, [u8; 3])> = Vec::new();
     for l in &links {
         let Some(p) = l.person_id.as_deref() else {
             continue;
@@ -384,49 +388,60 @@ pub fn analyze(
         if canary_row(l) {
             continue;
         }
-        if !seen.insert(p) {
+        let mut new = false;
+        let k = *person_of.entry(p).or_insert_with(|| {
+            new = true;
+            exposed.push((p, 0, [0; 3]));
+            exposed.len() - 1
+        });
+        if !new {
             duplicate_rows += 1;
         }
         for f in &l.agreeing_fields {
             let name = f.split(':').next().unwrap_or(f);
-            let e = agree.entry(name.to_string()).or_default();
+            let e = agree.entry(name).or_default();
             e.0 += 1;
             e.1 += 1;
         }
         for f in &l.disagreeing_fields {
-            agree.entry(f.clone()).or_default().1 += 1;
+            agree.entry(f.as_str()).or_default().1 += 1;
         }
-        let mask = row_types.get(l.row as usize).copied().unwrap_or(0);
-        let e = exposed.entry(p).or_insert((0, [0; 3]));
-        e.0 |= mask;
-        if e.1 == [0; 3] {
-            e.1 = row_dept.get(l.row as usize).copied().unwrap_or([0; 3]);
-        }
-        for (k, set) in cat_persons.iter_mut().enumerate() {
-            if mask & (1 << k) != 0 {
-                set.insert(p);
-            }
+        let e = &mut exposed[k];
+        e.1 |= row_types.get(l.row as usize).copied().unwrap_or(0);
+        if e.2 == [0; 3] {
+            e.2 = row_dept.get(l.row as usize).copied().unwrap_or([0; 3]);
         }
     }
+    exposed.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let rows_linked = links.iter().filter(|l| l.person_id.is_some()).count() as u64;
-    let mut categories: BTreeMap<ColumnType, HashSet<&str>> = BTreeMap::new();
-    for ((_, t), set) in personal.iter().zip(&cat_persons) {
-        categories
-            .entry(*t)
-            .or_default()
-            .extend(set.iter().copied());
+    // Persons per category: a type may fill several columns; a person counts once per type.
+    let mut type_bits: BTreeMap<ColumnType, u32> = BTreeMap::new();
+    for (k, (_, t)) in personal.iter().enumerate().take(32) {
+        *type_bits.entry(*t).or_default() |= 1 << k;
     }
+    let categories: BTreeMap<ColumnType, u64> = type_bits
+        .iter()
+        .map(|(t, bits)| {
+            let n = exposed.iter().filter(|e| e.1 & bits != 0).count() as u64;
+            (*t, n)
+        })
+        .collect();
     let linkage = Linkage {
         rows: links.len() as u64,
         rows_linked,
-        persons_affected: seen.len() as u64,
+        persons_affected: exposed.len() as u64,
         duplicate_rows,
         rows_with_candidates: links.iter().filter(|l| l.candidates > 0).count() as u64,
         candidate_pairs: links.iter().map(|l| u64::from(l.candidates)).sum(),
         field_agreement: agree
             .into_iter()
-            .filter(|(f, _)| FIELDS.iter().any(|d| d.name == f))
-            .map(|(f, (a, n))| (f, ((a as f64 / n.max(1) as f64) * 1000.0).round() / 1000.0))
+            .filter(|(f, _)| FIELDS.iter().any(|d| d.name == *f))
+            .map(|(f, (a, n))| {
+                (
+                    f.to_string(),
+                    ((a as f64 / n.max(1) as f64) * 1000.0).round() / 1000.0,
+                )
+            })
             .collect(),
         threshold,
     };
@@ -442,23 +457,37 @@ pub fn analyze(
         v.dedup();
         v
     };
-    let mut combos: BTreeMap<Vec<ColumnType>, u64> = BTreeMap::new();
+    let mut masks: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut dept_codes: BTreeMap<[u8; 3], u64> = BTreeMap::new();
+    for (_, mask, dept) in &exposed {
+        *masks.entry(*mask).or_default() += 1;
+        *dept_codes.entry(*dept).or_default() += 1;
+    }
+    let types_by_mask: BTreeMap<u32, Vec<ColumnType>> =
+        masks.keys().map(|&m| (m, types_of(m))).collect();
+    let affected: Vec<(String, Vec<ColumnType>)> = exposed
+        .par_iter()
+        .map(|(p, mask, _)| ((*p).to_string(), types_by_mask[mask].clone()))
+        .collect();
+    let mut combos: BTreeMap<&[ColumnType], u64> = BTreeMap::new();
+    for (mask, n) in &masks {
+        *combos.entry(&types_by_mask[mask]).or_default() += n;
+    }
     let mut depts: BTreeMap<String, u64> = BTreeMap::new();
-    let mut affected = Vec::with_capacity(exposed.len());
-    for (p, (mask, dept)) in &exposed {
-        let t = types_of(*mask);
-        *combos.entry(t.clone()).or_default() += 1;
+    for (dept, n) in dept_codes {
         let d = String::from_utf8_lossy(&dept[..])
             .trim_end_matches('\0')
             .to_string();
         *depts
             .entry(if d.is_empty() { "?".into() } else { d })
-            .or_default() += 1;
-        affected.push(((*p).to_string(), t));
+            .or_default() += n;
     }
     let mut combinations: Vec<Combination> = combos
         .into_iter()
-        .map(|(types, persons)| Combination { types, persons })
+        .map(|(types, persons)| Combination {
+            types: types.to_vec(),
+            persons,
+        })
         .collect();
     combinations.sort_by(|a, b| b.persons.cmp(&a.persons).then(a.types.cmp(&b.types)));
     let departments = depts
@@ -468,10 +497,7 @@ pub fn analyze(
     let categories = categories
         .into_iter()
         .filter(|(t, _)| *t != ColumnType::PersonId)
-        .map(|(ty, set)| Category {
-            ty,
-            persons: set.len() as u64,
-        })
+        .map(|(ty, persons)| Category { ty, persons })
         .collect();
     let fi = reader.info();
     let analysis = Analysis {
@@ -480,7 +506,7 @@ pub fn analyze(
             name: path
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().to_string()),
-            sha256: sha256(path)?,
+            sha256: digest?,
             bytes: fi.bytes,
             format: fi.format.clone(),
             compression: fi.compression.map(|c| format!("{c:?}").to_lowercase()),
@@ -544,23 +570,37 @@ pub fn write_outputs(
             .map_err(|e| io_err(&tmp, e))?;
         std::fs::rename(&tmp, &dst).map_err(|e| io_err(&dst, e))
     };
-    let mut w = csv::Writer::from_writer(Vec::new());
     let csv_err = |e: csv::Error| AnalyzeError::Input(format!("matches.csv: {e}"));
-    w.write_record(["row", "person_id", "match_probability", "agreeing_fields"])
-        .map_err(csv_err)?;
-    for l in links {
-        w.write_record([
-            l.row.to_string(),
-            l.person_id.clone().unwrap_or_default(),
-            format!("{:.6}", l.match_probability),
-            l.agreeing_fields.join(";"),
-        ])
-        .map_err(csv_err)?;
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| AnalyzeError::Input(format!("matches.csv: {e}")))?;
-    write("matches.csv", &bytes)?;
+    // Chunks of rows are formatted in parallel, then concatenated in order.
+    let chunk = |links: &[RowLink], header: bool| -> Result<Vec<u8>, AnalyzeError> {
+        let mut w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::new());
+        if header {
+            w.write_record(["row", "person_id", "match_probability", "agreeing_fields"])
+                .map_err(csv_err)?;
+        }
+        for l in links {
+            w.write_record([
+                l.row.to_string().as_str(),
+                l.person_id.as_deref().unwrap_or_default(),
+                format!("{:.6}", l.match_probability).as_str(),
+                l.agreeing_fields.join(";").as_str(),
+            ])
+            .map_err(csv_err)?;
+        }
+        w.into_inner()
+            .map_err(|e| AnalyzeError::Input(format!("matches.csv: {e}")))
+    };
+    let parts: Vec<Vec<u8>> = std::iter::once(chunk(&[], true))
+        .chain(
+            links
+                .par_chunks(65_536)
+                .map(|c| chunk(c, false))
+                .collect::<Vec<_>>(),
+        )
+        .collect::<Result<_, _>>()?;
+    write("matches.csv", &parts.concat())?;
     let json =
         serde_json::to_vec_pretty(analysis).map_err(|e| AnalyzeError::Input(e.to_string()))?;
     write("analysis.json", &json)

@@ -76,6 +76,35 @@ pub struct Index {
     pub fingerprinter: Fingerprinter,
 }
 
+impl Index {
+    /// Size of every segment's files in bytes.
+    pub fn bytes(&self) -> u64 {
+        self.snapshots.iter().map(|(_, seg)| seg.bytes()).sum()
+    }
+
+    /// Before many lookups (an analysis): when the index takes at most half the memory
+    /// available, ask the kernel to read it ahead and keep it resident with huge pages; a
+    /// larger index stays on demand paging with random access. Returns whether it did.
+    /// On a 10 M-person index this cuts linking time by about a fifth (bench/README.md).
+    pub fn keep_resident(&self) -> bool {
+        let fits = available_memory().is_some_and(|avail| 2 * self.bytes() <= avail);
+        if fits {
+            for (_, seg) in &self.snapshots {
+                seg.keep_resident();
+            }
+        }
+        fits
+    }
+}
+
+/// Memory available for new work (Linux `MemAvailable`), in bytes.
+fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 impl std::fmt::Debug for Index {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Index")

@@ -591,6 +591,10 @@ impl Segment {
             }
             // Lookups jump around: read-ahead would only fill memory with pages never used.
             #[cfg(unix)]
+            // Until told the index may stay resident (`Segment::keep_resident`), assume it
+            // may not fit in memory: lookups jump around, so read-ahead would only fill memory
+            // with pages never used.
+            #[cfg(unix)]
             let _ = m.advise(memmap2::Advice::Random);
             #[cfg(target_os = "linux")]
             let _ = m.advise(memmap2::Advice::NoHugePage);
@@ -702,20 +706,41 @@ impl Segment {
         u64_at(&self.present, ord as usize)
     }
 
-    fn find(&self, fp: Fp) -> Option<usize> {
+    /// The range of `fps` holding `fp` if present (its fan-out bucket), and the small window
+    /// of it where the fingerprint should sit: keyed fingerprints are uniform, so the next 16
+    /// bits guess the position (one or two cache lines instead of ten jumps).
+    fn window(&self, fp: Fp) -> ((usize, usize), (usize, usize)) {
         let p = (fp >> 112) as usize;
-        let (mut lo, mut hi) = (
+        let (lo, hi) = (
             u32_at(&self.fanout, p) as usize,
             u32_at(&self.fanout, p + 1) as usize,
         );
-        // Keyed fingerprints are uniform: guess the position from the next 16 bits, then
-        // search a small window around it (one or two cache lines instead of ten jumps).
         if hi - lo > 16 {
             let guess = lo + ((((fp >> 96) & 0xffff) as usize * (hi - lo)) >> 16);
             let (a, b) = (guess.saturating_sub(8).max(lo), (guess + 8).min(hi));
-            if a < b && fp_at(&self.fps, a) <= fp && fp <= fp_at(&self.fps, b - 1) {
-                (lo, hi) = (a, b);
+            if a < b {
+                return ((lo, hi), (a, b));
             }
+        }
+        ((lo, hi), (lo, hi))
+    }
+
+    /// Ask the CPU to fetch the cache lines a lookup of `fp` will read first. Prefetching a
+    /// whole batch before looking it up overlaps the cache misses instead of paying them one
+    /// after another (see [`postings_batch`]).
+    pub fn prefetch(&self, fp: Fp) {
+        let (_, (a, b)) = self.window(fp);
+        let mut byte = (16 * a) & !63;
+        while byte < 16 * b {
+            prefetch(&self.fps, byte);
+            byte += 64;
+        }
+    }
+
+    fn find(&self, fp: Fp) -> Option<usize> {
+        let ((mut lo, mut hi), (a, b)) = self.window(fp);
+        if (a, b) != (lo, hi) && fp_at(&self.fps, a) <= fp && fp <= fp_at(&self.fps, b - 1) {
+            (lo, hi) = (a, b);
         }
         while lo < hi {
             let mid = (lo + hi) / 2;
@@ -731,13 +756,15 @@ impl Segment {
     /// The persons holding a fingerprint.
     pub fn postings(&self, fp: Fp) -> Postings<'_> {
         match self.find(fp) {
-            Some(i) => {
-                let a = u32_at(&self.post_off, i) as usize;
-                let b = u32_at(&self.post_off, i + 1) as usize;
-                Postings(&self.post[4 * a..4 * b])
-            }
+            Some(i) => self.postings_at(i),
             None => Postings(&[]),
         }
+    }
+
+    fn postings_at(&self, i: usize) -> Postings<'_> {
+        let a = u32_at(&self.post_off, i) as usize;
+        let b = u32_at(&self.post_off, i + 1) as usize;
+        Postings(&self.post[4 * a..4 * b])
     }
 
     /// Exact-name fingerprints one edit away from a deletion fingerprint.
@@ -759,10 +786,85 @@ impl Segment {
         }
     }
 
+    /// Let the kernel keep the whole segment in memory: read it ahead in large blocks and map
+    /// it with huge pages where the page cache holds large folios. For an index that fits in
+    /// memory this makes lookups faster (fewer page faults and TLB misses); see
+    /// [`crate::Index::keep_resident`] for the policy.
+    pub fn keep_resident(&self) {
+        #[cfg(unix)]
+        for m in [
+            &self.ids,
+            &self.id_off,
+            &self.present,
+            &self.fps,
+            &self.fanout,
+            &self.post_off,
+            &self.post,
+            &self.names,
+        ]
+        .into_iter()
+        .chain(self.hash.as_ref())
+        {
+            let _ = m.advise(memmap2::Advice::Normal);
+            #[cfg(target_os = "linux")]
+            let _ = m.advise(memmap2::Advice::HugePage);
+            let _ = m.advise(memmap2::Advice::WillNeed);
+        }
+    }
+
     /// Size of the segment's files in bytes.
     pub fn bytes(&self) -> u64 {
         self.meta.files.values().map(|f| f.bytes).sum()
     }
+}
+
+/// The postings of many fingerprints, each looked up in its segment: the same as calling
+/// [`Segment::postings`] on each, but every step's memory is fetched for the whole batch
+/// before it is read, so that a batch costs a few cache misses' time rather than one per
+/// lookup and step (an index of gigabytes is mostly out of cache).
+pub fn postings_batch<'s>(reqs: &[(&'s Segment, Fp)]) -> Vec<Postings<'s>> {
+    for (seg, fp) in reqs {
+        seg.prefetch(*fp);
+    }
+    let found: Vec<Option<usize>> = reqs
+        .iter()
+        .map(|(seg, fp)| {
+            let i = seg.find(*fp);
+            if let Some(i) = i {
+                prefetch(&seg.post_off, 4 * i);
+                prefetch(&seg.post_off, 4 * i + 4);
+            }
+            i
+        })
+        .collect();
+    reqs.iter()
+        .zip(found)
+        .map(|((seg, _), i)| match i {
+            Some(i) => {
+                let p = seg.postings_at(i);
+                prefetch(p.0, 0);
+                p
+            }
+            None => Postings(&[]),
+        })
+        .collect()
+}
+
+/// Hint the CPU to load the cache line holding `b[byte]` (nothing if out of range).
+#[inline]
+fn prefetch(b: &[u8], byte: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(x) = b.get(byte) {
+        // SAFETY: a prefetch is only a hint: it never faults and reads nothing into the
+        // program; the pointer comes from a live slice.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                (x as *const u8).cast::<i8>(),
+            )
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (b, byte);
 }
 
 /// Whether `d` is held in postings (deletion variants live in the names table instead).

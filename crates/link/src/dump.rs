@@ -9,10 +9,10 @@
 //! [`Linker::finish`] estimates `m` and the prior by EM on the pairs themselves and keeps the
 //! best candidate per row.
 
-use std::collections::HashMap;
-
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
+use leaktrace_index::segment::postings_batch;
 use leaktrace_index::{Domain, Fp, Index, NameKind, Postings, RowPrints, Segment};
 use serde::Serialize;
 
@@ -255,7 +255,7 @@ pub struct Linker<'a> {
     index: &'a Index,
     pairs: Vec<Pair>,
     rows: u64,
-    candidates: HashMap<u64, u32>,
+    candidates: FxHashMap<u64, u32>,
 }
 
 impl std::fmt::Debug for Linker<'_> {
@@ -307,7 +307,7 @@ impl<'a> Linker<'a> {
             index,
             pairs: Vec::new(),
             rows: 0,
-            candidates: HashMap::new(),
+            candidates: FxHashMap::default(),
         }
     }
 
@@ -353,24 +353,26 @@ impl<'a> Linker<'a> {
             has[idx("name_tokens")] = false;
         }
         // The exact values' postings in every segment, looked up once for all candidates.
-        let exact: Vec<Vec<Vec<Postings<'a>>>> = levels
-            .iter()
-            .enumerate()
-            .map(|(fi, lv)| match lv.first() {
-                Some(LevelFps::Same(fps)) if has[fi] => {
-                    let d = domains_of(&FIELDS[fi]).next();
-                    segs.iter()
-                        .map(|(_, seg)| {
-                            if d.is_some_and(|d| !seg.has_domain(d)) {
-                                return Vec::new();
-                            }
-                            fps.iter().map(|fp| seg.postings(*fp)).collect()
-                        })
-                        .collect()
+        // (field, segment, fingerprint) in order, looked up as one batch.
+        let mut reqs: Vec<(&'a Segment, Fp)> = Vec::new();
+        let mut slots: Vec<(usize, usize)> = Vec::new();
+        for (fi, lv) in levels.iter().enumerate() {
+            if let (Some(LevelFps::Same(fps)), true) = (lv.first(), has[fi]) {
+                let d = domains_of(&FIELDS[fi]).next();
+                for (si, (_, seg)) in segs.iter().enumerate() {
+                    if d.is_none_or(|d| seg.has_domain(d)) {
+                        for fp in fps {
+                            reqs.push((seg, *fp));
+                            slots.push((fi, si));
+                        }
+                    }
                 }
-                _ => vec![Vec::new(); segs.len()],
-            })
-            .collect();
+            }
+        }
+        let mut exact: Vec<Vec<Vec<Postings<'a>>>> = vec![vec![Vec::new(); segs.len()]; NF];
+        for ((fi, si), post) in slots.into_iter().zip(postings_batch(&reqs)) {
+            exact[fi][si].push(post);
+        }
         // Term frequency of the exact value in the largest segment (the population).
         if let Some(big) = (0..segs.len()).max_by_key(|&si| segs[si].0.persons) {
             let n = segs[big].1.persons().max(1) as f32;
@@ -431,21 +433,24 @@ impl<'a> Linker<'a> {
     /// located in the other segments through their id tables.
     fn candidates(&self, p: &RowPrints) -> Vec<(String, Vec<(usize, u32)>)> {
         let segs: &'a [(leaktrace_index::SnapshotInfo, Segment)] = &self.index.snapshots;
-        let mut blocks: Vec<(usize, Postings<'a>)> = Vec::new();
+        let mut reqs: Vec<(&'a Segment, Fp)> = Vec::new();
+        let mut seg_of: Vec<usize> = Vec::new();
         for (d, fp) in &p.prints {
             if !d.is_blocking() {
                 continue;
             }
             for (si, (_, seg)) in segs.iter().enumerate() {
-                if !seg.has_domain(*d) {
-                    continue;
-                }
-                let post = seg.postings(*fp);
-                if !post.is_empty() && post.len() <= MAX_BLOCK {
-                    blocks.push((si, post));
+                if seg.has_domain(*d) {
+                    reqs.push((seg, *fp));
+                    seg_of.push(si);
                 }
             }
         }
+        let mut blocks: Vec<(usize, Postings<'a>)> = seg_of
+            .into_iter()
+            .zip(postings_batch(&reqs))
+            .filter(|(_, post)| !post.is_empty() && post.len() <= MAX_BLOCK)
+            .collect();
         // Small blocks first. A large block (a common name) only adds to the counts of the
         // persons small blocks found — unless they found none.
         blocks.sort_by_key(|(si, post)| (post.len(), *si));
@@ -681,57 +686,68 @@ impl<'a> Linker<'a> {
         let mut scoring = model.clone();
         scoring.prior = (expected_matches / (self.rows.max(1) as f64 * persons)).clamp(1e-12, 0.5);
         let model = scoring;
-        let mut best: HashMap<u64, (f64, &Pair)> = HashMap::new();
-        for p in &self.pairs {
-            let prob = model.probability(&p.comparison());
-            match best.get(&p.row) {
+        // Score every pair (in parallel), then keep each row's best (ties to the smaller id).
+        let probs: Vec<f64> = self
+            .pairs
+            .par_iter()
+            .map(|p| model.probability(&p.comparison()))
+            .collect();
+        let mut best: Vec<Option<(f64, &Pair)>> = vec![None; self.rows as usize];
+        for (p, &prob) in self.pairs.iter().zip(&probs) {
+            let Some(slot) = best.get_mut(p.row as usize) else {
+                continue;
+            };
+            match slot {
                 Some((q, b)) if *q > prob || (*q == prob && b.person <= p.person) => {}
-                _ => {
-                    best.insert(p.row, (prob, p));
-                }
+                _ => *slot = Some((prob, p)),
             }
         }
-        let mut out: Vec<RowLink> = (0..self.rows)
-            .map(|row| RowLink {
-                row,
-                person_id: None,
-                match_probability: 0.0,
-                agreeing_fields: Vec::new(),
-                disagreeing_fields: Vec::new(),
-                foreign_identifiers: Vec::new(),
-                candidates: self.candidates.get(&row).copied().unwrap_or(0),
-                row_fields: 0,
-                versions: Vec::new(),
+        let out: Vec<RowLink> = best
+            .par_iter()
+            .enumerate()
+            .map(|(row, best)| {
+                let mut r = RowLink {
+                    row: row as u64,
+                    person_id: None,
+                    match_probability: 0.0,
+                    agreeing_fields: Vec::new(),
+                    disagreeing_fields: Vec::new(),
+                    foreign_identifiers: Vec::new(),
+                    candidates: self.candidates.get(&(row as u64)).copied().unwrap_or(0),
+                    row_fields: 0,
+                    versions: Vec::new(),
+                };
+                let Some((prob, p)) = *best else {
+                    return r;
+                };
+                r.match_probability = (prob * 1e6).round() / 1e6;
+                r.row_fields = p.row_fields;
+                r.versions = p.versions.clone();
+                for (fi, f) in FIELDS.iter().enumerate() {
+                    let l = p.levels[fi];
+                    if l == MISSING {
+                        continue;
+                    }
+                    if (l as usize) < f.levels.len() {
+                        let name = f.levels[l as usize].0;
+                        r.agreeing_fields.push(if l == 0 {
+                            f.name.to_string()
+                        } else {
+                            format!("{}:{name}", f.name)
+                        });
+                    } else {
+                        r.disagreeing_fields.push(f.name.to_string());
+                    }
+                    if p.foreign & (1 << fi) != 0 {
+                        r.foreign_identifiers.push(f.name.to_string());
+                    }
+                }
+                if prob >= opts.threshold {
+                    r.person_id = Some(p.person.clone());
+                }
+                r
             })
             .collect();
-        for (row, (prob, p)) in best {
-            let r = &mut out[row as usize];
-            r.match_probability = (prob * 1e6).round() / 1e6;
-            r.row_fields = p.row_fields;
-            r.versions = p.versions.clone();
-            for (fi, f) in FIELDS.iter().enumerate() {
-                let l = p.levels[fi];
-                if l == MISSING {
-                    continue;
-                }
-                if (l as usize) < f.levels.len() {
-                    let name = f.levels[l as usize].0;
-                    r.agreeing_fields.push(if l == 0 {
-                        f.name.to_string()
-                    } else {
-                        format!("{}:{name}", f.name)
-                    });
-                } else {
-                    r.disagreeing_fields.push(f.name.to_string());
-                }
-                if p.foreign & (1 << fi) != 0 {
-                    r.foreign_identifiers.push(f.name.to_string());
-                }
-            }
-            if prob >= opts.threshold {
-                r.person_id = Some(p.person.clone());
-            }
-        }
         (model, out)
     }
 }
