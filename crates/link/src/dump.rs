@@ -268,8 +268,12 @@ impl std::fmt::Debug for Linker<'_> {
 
 /// A row's evidence, prepared once for all its candidates.
 struct Prepared<'a> {
-    /// Per field, per segment: the persons holding each of the row's exact values.
-    exact: Vec<Vec<Vec<Postings<'a>>>>,
+    /// The persons holding each of the row's exact values, per (field, segment): see
+    /// [`Prepared::exact`].
+    exact: Vec<Postings<'a>>,
+    /// Per (field, segment), `field * segments + segment`: its range in `exact`.
+    exact_at: Vec<(u32, u32)>,
+    segments: usize,
     /// Per field, per level: fingerprints (for one-edit levels: per segment).
     levels: Vec<Vec<LevelFps>>,
     /// Per field: the row has the field.
@@ -281,6 +285,14 @@ struct Prepared<'a> {
     email_spells_name: bool,
     /// The row's names, for one-edit neighbourhoods.
     names: Vec<(NameKind, String)>,
+}
+
+impl<'a> Prepared<'a> {
+    /// The persons holding each of the row's exact values of field `fi` in segment `si`.
+    fn exact(&self, fi: usize, si: usize) -> &[Postings<'a>] {
+        let (a, b) = self.exact_at[fi * self.segments + si];
+        &self.exact[a as usize..b.max(a) as usize]
+    }
 }
 
 enum LevelFps {
@@ -315,8 +327,8 @@ impl<'a> Linker<'a> {
         let segs = &self.index.snapshots;
         let mut levels = Vec::with_capacity(NF);
         let mut has = [false; NF];
-        let mut tf = [0f32; NF];
-        let mut holders = vec![Vec::new(); NF];
+        let tf = [0f32; NF];
+        let holders = vec![Vec::new(); NF];
         for (fi, f) in FIELDS.iter().enumerate() {
             let mut lv = Vec::with_capacity(f.levels.len());
             for (li, (_, level, _, _)) in f.levels.iter().enumerate() {
@@ -369,15 +381,33 @@ impl<'a> Linker<'a> {
                 }
             }
         }
-        let mut exact: Vec<Vec<Vec<Postings<'a>>>> = vec![vec![Vec::new(); segs.len()]; NF];
-        for ((fi, si), post) in slots.into_iter().zip(postings_batch(&reqs)) {
-            exact[fi][si].push(post);
+        // Slots come in (field, segment) order: one flat list with a range per pair.
+        let exact = postings_batch(&reqs);
+        let mut exact_at = vec![(0u32, 0u32); NF * segs.len()];
+        for (k, &(fi, si)) in slots.iter().enumerate() {
+            let r = &mut exact_at[fi * segs.len() + si];
+            if r.1 == 0 {
+                r.0 = k as u32;
+            }
+            r.1 = k as u32 + 1;
         }
+        let mut prep = Prepared {
+            exact,
+            exact_at,
+            segments: segs.len(),
+            levels,
+            has,
+            tf,
+            holders,
+            email_spells_name: p.email_spells_name,
+            names: p.names.clone(),
+        };
         // Term frequency of the exact value in the largest segment (the population).
         if let Some(big) = (0..segs.len()).max_by_key(|&si| segs[si].0.persons) {
             let n = segs[big].1.persons().max(1) as f32;
             for fi in 0..NF {
-                tf[fi] = exact[fi][big]
+                prep.tf[fi] = prep
+                    .exact(fi, big)
                     .iter()
                     .map(|p| p.len() as f32 / n)
                     .fold(0.0, f32::max);
@@ -386,22 +416,17 @@ impl<'a> Linker<'a> {
         // Who holds the row's identifiers (to tell a contradiction from a value never enrolled).
         for (fi, f) in FIELDS.iter().enumerate() {
             if f.identifier {
-                for (si, posts) in exact[fi].iter().enumerate() {
-                    for post in posts {
-                        holders[fi].extend(post.iter().take(8).map(|o| (si, o)));
-                    }
+                for si in 0..segs.len() {
+                    let held: Vec<(usize, u32)> = prep
+                        .exact(fi, si)
+                        .iter()
+                        .flat_map(|post| post.iter().take(8).map(move |o| (si, o)))
+                        .collect();
+                    prep.holders[fi].extend(held);
                 }
             }
         }
-        Prepared {
-            exact,
-            levels,
-            has,
-            tf,
-            holders,
-            email_spells_name: p.email_spells_name,
-            names: p.names.clone(),
-        }
+        prep
     }
 
     /// Exact-name fingerprints one edit away from the row's names, in one segment.
@@ -598,7 +623,7 @@ impl<'a> Linker<'a> {
                         continue;
                     }
                     held |= 1 << fi;
-                    if prep.exact[fi][si].iter().any(|post| post.contains(o)) {
+                    if prep.exact(fi, si).iter().any(|post| post.contains(o)) {
                         agree |= 1 << fi;
                     }
                 }
