@@ -701,6 +701,11 @@ impl Segment {
         self.domains & d.bit() != 0
     }
 
+    /// Ask the CPU to fetch what [`Segment::present`] will read for `ord`.
+    pub fn prefetch_person(&self, ord: u32) {
+        prefetch(&self.present, 8 * ord as usize);
+    }
+
     /// Domains held for a person.
     pub fn present(&self, ord: u32) -> u64 {
         u64_at(&self.present, ord as usize)
@@ -841,8 +846,10 @@ pub fn postings_batch<'s>(reqs: &[(&'s Segment, Fp)]) -> Vec<Postings<'s>> {
         .zip(found)
         .map(|((seg, _), i)| match i {
             Some(i) => {
+                // Membership tests read the first and last ordinals first.
                 let p = seg.postings_at(i);
                 prefetch(p.0, 0);
+                prefetch(p.0, p.0.len().saturating_sub(4));
                 p
             }
             None => Postings(&[]),

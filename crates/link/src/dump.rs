@@ -642,6 +642,11 @@ impl<'a> Linker<'a> {
         if cands.is_empty() {
             return Vec::new();
         }
+        for (_, locs) in &cands {
+            for &(si, o) in locs {
+                self.index.snapshots[si].1.prefetch_person(o);
+            }
+        }
         let prep = self.prepare(prints);
         let row_fields = (0..NF).fold(0u16, |m, fi| m | (u16::from(prep.has[fi]) << fi));
         cands
