@@ -1,5 +1,6 @@
-//! Counting the records of a large plain CSV file on every core.
+//! Counting (and visiting) the records of a large plain CSV file on every core.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -29,6 +30,51 @@ pub fn count_records_parallel(
     info: &FileInfo,
     width: usize,
 ) -> Result<Option<Count>, ReadError> {
+    Ok(visit_records_parallel(path, info, width, || (), |_, _| {})?.map(|(c, _)| c))
+}
+
+/// One record seen by [`visit_records_parallel`]: its fields, decoded on demand.
+pub struct RawRecord<'a> {
+    rec: &'a csv::ByteRecord,
+    latin1: bool,
+}
+
+impl<'a> RawRecord<'a> {
+    /// Number of fields.
+    pub fn len(&self) -> usize {
+        self.rec.len()
+    }
+
+    /// Whether the record has no field.
+    pub fn is_empty(&self) -> bool {
+        self.rec.is_empty()
+    }
+
+    /// Field `j`, decoded from the file's encoding (invalid bytes become U+FFFD).
+    pub fn get(&self, j: usize) -> Option<Cow<'a, str>> {
+        let b = self.rec.get(j)?;
+        Some(if self.latin1 {
+            encoding_rs::WINDOWS_1252.decode_without_bom_handling(b).0
+        } else {
+            String::from_utf8_lossy(b)
+        })
+    }
+}
+
+/// [`count_records_parallel`], also calling `visit` on every record (header excluded) with a
+/// per-part state made by `init`; returns the count and the states of the parts, in file order.
+pub fn visit_records_parallel<S, I, F>(
+    path: &Path,
+    info: &FileInfo,
+    width: usize,
+    init: I,
+    visit: F,
+) -> Result<Option<(Count, Vec<S>)>, ReadError>
+where
+    S: Send,
+    I: Fn() -> S + Sync,
+    F: Fn(&mut S, &RawRecord) + Sync,
+{
     let Some(delim) = info.delimiter else {
         return Ok(None);
     };
@@ -73,9 +119,13 @@ pub fn count_records_parallel(
     }
     bounds.push(info.bytes);
     bounds.dedup();
-    let counts: Result<Vec<Count>, ReadError> = bounds
+    let latin1 = info.encoding == "windows-1252";
+    let parts: Result<Vec<(Count, S)>, ReadError> = bounds
         .par_windows(2)
         .map(|w| {
+            let mut state = init();
+            // The header is the first record of the first part.
+            let mut skip = u64::from(w[0] == 0 && info.has_header);
             let mut f = File::open(path).map_err(io)?;
             f.seek(SeekFrom::Start(w[0])).map_err(io)?;
             let mut rdr = csv::ReaderBuilder::new()
@@ -94,6 +144,11 @@ pub fn count_records_parallel(
                     Ok(true) => {
                         c.records += 1;
                         c.ragged += u64::from(rec.len() != width);
+                        if skip > 0 {
+                            skip -= 1;
+                        } else {
+                            visit(&mut state, &RawRecord { rec: &rec, latin1 });
+                        }
                     }
                     Ok(false) => break,
                     Err(e) => {
@@ -106,10 +161,11 @@ pub fn count_records_parallel(
                     }
                 }
             }
-            Ok(c)
+            Ok((c, state))
         })
         .collect();
-    let mut total = counts?.into_iter().fold(
+    let (counts, states): (Vec<Count>, Vec<S>) = parts?.into_iter().unzip();
+    let mut total = counts.into_iter().fold(
         Count {
             records: 0,
             ragged: 0,
@@ -122,7 +178,7 @@ pub fn count_records_parallel(
     if info.has_header && total.records > 0 {
         total.records -= 1;
     }
-    Ok(Some(total))
+    Ok(Some((total, states)))
 }
 
 fn has_quoted_newline(sample: &[u8]) -> bool {

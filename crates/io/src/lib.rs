@@ -14,12 +14,14 @@ use serde::Serialize;
 
 mod archive;
 mod count;
+#[doc(hidden)]
+pub mod fuzzing;
 mod json;
 mod sheet;
 mod sniff;
 mod sql;
 
-pub use count::{count_records_parallel, Count};
+pub use count::{count_records_parallel, visit_records_parallel, Count, RawRecord};
 pub use sniff::{detect_header, sniff_delimiter};
 
 /// Bytes read to sniff the encoding and the dialect.

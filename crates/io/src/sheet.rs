@@ -21,7 +21,20 @@ fn cell(d: &Data) -> String {
 }
 
 /// Open a workbook; returns its format name and its records (spreadsheets are read whole).
+///
+/// calamine can panic on malformed workbooks (an overflowing cell reference, found by
+/// fuzzing): the panic is caught and reported as a format error, so a hostile file never
+/// brings the process down.
 pub(crate) fn open(path: &Path) -> Result<(String, Box<dyn Source>), ReadError> {
+    std::panic::catch_unwind(|| read_workbook(path)).unwrap_or_else(|_| {
+        Err(ReadError::Format {
+            path: path.to_path_buf(),
+            problem: "not a readable spreadsheet (the workbook is malformed)".into(),
+        })
+    })
+}
+
+fn read_workbook(path: &Path) -> Result<(String, Box<dyn Source>), ReadError> {
     let ferr = |problem: String| ReadError::Format {
         path: path.to_path_buf(),
         problem,

@@ -16,7 +16,9 @@ use serde::Serialize;
 pub mod header;
 mod scanfile;
 
-pub use scanfile::{scan_path, type_rows, ScanError, ScanOptions, ScanReport, TableReport};
+pub use scanfile::{
+    scan_path, type_rows, Confirmation, Confirmer, ScanError, ScanOptions, ScanReport, TableReport,
+};
 
 /// Value detectors, in tie-break priority order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,6 +191,52 @@ fn detect(d: Det, v: &str, folded: &str) -> bool {
     }
 }
 
+/// The detector whose hits support `ty`, used to confirm a type on the whole file; `None` for
+/// types no validator or dictionary checks (address, password, text, unknown).
+fn det_of(ty: ColumnType) -> Option<Det> {
+    use ColumnType as T;
+    Some(match ty {
+        T::Nir => Det::Nir,
+        T::Email => Det::Email,
+        T::Phone => Det::Phone,
+        T::LastName => Det::LastName,
+        T::FirstName => Det::FirstName,
+        T::FullName => Det::FullName,
+        T::BirthDate | T::Date => Det::Date,
+        T::Age => Det::Age,
+        T::Sex => Det::Sex,
+        T::PostalCode => Det::PostalCode,
+        T::InseeCode => Det::InseeCode,
+        T::Commune => Det::Commune,
+        T::Latitude => Det::Latitude,
+        T::Longitude => Det::Longitude,
+        T::RomeCode => Det::Rome,
+        T::EducationLevel => Det::Education,
+        T::Boolean => Det::Boolean,
+        T::Iban => Det::Iban,
+        T::PasswordHash => Det::Hash,
+        T::IpAddress => Det::Ip,
+        T::PersonId => Det::IdLike,
+        T::Number => Det::Decimal,
+        T::Address | T::Password | T::Text | T::Unknown => return None,
+    })
+}
+
+/// A value with surrounding blanks removed, or `None` when it counts as missing (empty,
+/// `null`, `\N`).
+fn present(value: &str) -> Option<&str> {
+    let v = value.trim();
+    (!(v.is_empty() || v.eq_ignore_ascii_case("null") || v == "\\N")).then_some(v)
+}
+
+/// Whether a value supports type `ty` by the same validator or dictionary that typed the
+/// column: `None` when the value is missing or the type has no validator.
+pub fn conforms(ty: ColumnType, value: &str) -> Option<bool> {
+    let d = det_of(ty)?;
+    let v = present(value)?;
+    Some(detect(d, v, &text::fold(v)))
+}
+
 /// Mean and count of four-digit years seen in dates (to tell birth dates from other dates).
 #[derive(Debug, Clone, Default)]
 struct Years {
@@ -230,6 +278,8 @@ pub struct ColumnReport {
     pub examples: Vec<String>,
     /// The header's suggestion, when it had one.
     pub header_hint: Option<ColumnType>,
+    /// The type checked on every row of the file (`scan` only; `None` when not checked).
+    pub confirmation: Option<Confirmation>,
 }
 
 impl ColumnTyper {
@@ -250,10 +300,9 @@ impl ColumnTyper {
     /// Add one value (empty and whitespace-only values count as missing).
     pub fn observe(&mut self, value: &str) {
         self.rows += 1;
-        let v = value.trim();
-        if v.is_empty() || v.eq_ignore_ascii_case("null") || v == "\\N" {
+        let Some(v) = present(value) else {
             return;
-        }
+        };
         self.filled += 1;
         let folded = text::fold(v);
         for (i, d) in DETS.iter().enumerate() {
@@ -314,6 +363,13 @@ impl ColumnTyper {
         self.hits[i] as f64 / self.filled as f64
     }
 
+    /// Non-empty values seen and how many of them support `ty` (`None`: no validator).
+    pub fn conformity(&self, ty: ColumnType) -> Option<(u64, u64)> {
+        let d = det_of(ty)?;
+        let i = DETS.iter().position(|x| *x == d)?;
+        Some((self.filled, self.hits[i]))
+    }
+
     fn distinct(&self) -> u64 {
         if self.kmv.len() < KMV {
             return self.kmv.len() as u64;
@@ -339,6 +395,7 @@ impl ColumnTyper {
             distinct_estimate: self.distinct(),
             examples: self.examples.iter().map(|e| mask::mask(ty, e)).collect(),
             header_hint: hint,
+            confirmation: None,
         }
     }
 

@@ -1,10 +1,14 @@
 //! `scan_path`: read a file and type its columns.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use leaktrace_io::{
-    count_records_parallel, open, Count, FileInfo, ReadError, ReadOptions, Warnings,
+    count_records_parallel, open, visit_records_parallel, Count, FileInfo, ReadError, ReadOptions,
+    Record, Warnings,
 };
+use leaktrace_pii::ColumnType;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::{ColumnReport, ColumnTyper};
@@ -12,13 +16,72 @@ use crate::{ColumnReport, ColumnTyper};
 /// Options for [`scan_path`].
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
-    /// Rows typed (the rest are counted).
+    /// Rows typed (the rest are counted and, with `confirm`, checked).
     pub sample: u64,
+    /// Check every row of the file against the types chosen on the sample.
+    pub confirm: bool,
 }
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        ScanOptions { sample: 10_000 }
+        ScanOptions {
+            sample: 10_000,
+            confirm: true,
+        }
+    }
+}
+
+/// A column's type checked on the whole file: how many non-empty values the file holds and
+/// the share of them that pass the type's validator or dictionary.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Confirmation {
+    /// Rows of the table (all of them were checked).
+    pub rows: u64,
+    /// Non-empty values among them.
+    pub filled: u64,
+    /// Share of the non-empty values that support the type, 0–1.
+    pub valid_share: f64,
+    /// Whether the whole file agrees with the sample: `valid_share` is at least the sample's
+    /// share (capped at 0.8) minus 0.05.
+    pub confirmed: bool,
+}
+
+/// Counts of values supporting each column's type, accumulated over rows.
+#[derive(Debug, Clone)]
+pub struct Confirmer {
+    types: Vec<ColumnType>,
+    /// Per column: (non-empty values, values supporting the type).
+    counts: Vec<(u64, u64)>,
+}
+
+impl Confirmer {
+    /// A confirmer for columns of these types.
+    pub fn new(types: Vec<ColumnType>) -> Confirmer {
+        let counts = vec![(0, 0); types.len()];
+        Confirmer { types, counts }
+    }
+
+    /// Check one row whose field `j` is `field(j)` (`None` past the row's end).
+    pub fn observe<'a>(&mut self, field: impl Fn(usize) -> Option<Cow<'a, str>>) {
+        for (j, (&ty, c)) in self.types.iter().zip(&mut self.counts).enumerate() {
+            let Some(v) = field(j) else { break };
+            if let Some(ok) = crate::conforms(ty, &v) {
+                c.0 += 1;
+                c.1 += u64::from(ok);
+            }
+        }
+    }
+
+    /// Fold in another confirmer of the same columns.
+    pub fn merge(&mut self, other: &Confirmer) {
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            a.0 += b.0;
+            a.1 += b.1;
+        }
+    }
+
+    fn empty_like(&self) -> Confirmer {
+        Confirmer::new(self.types.clone())
     }
 }
 
@@ -71,14 +134,77 @@ pub fn type_rows(names: &[String], rows: &[Vec<String>]) -> Vec<ColumnReport> {
         .collect()
 }
 
-/// Read `path` and type every column of every table.
+/// The column reports of typers for a table whose columns are named `names`.
+fn reports(typers: &mut Vec<ColumnTyper>, names: &[String]) -> Vec<ColumnReport> {
+    while typers.len() < names.len() {
+        typers.push(ColumnTyper::new(typers.len(), ""));
+    }
+    typers
+        .iter_mut()
+        .enumerate()
+        .map(|(j, c)| {
+            c.name = names
+                .get(j)
+                .cloned()
+                .unwrap_or_else(|| format!("col_{}", j + 1));
+            c.finish()
+        })
+        .collect()
+}
+
+/// Records checked together on every core when confirming a streamed file.
+const CONFIRM_BATCH: usize = 8192;
+
+/// Check a batch of records of any tables; `confirmers` is indexed by table.
+fn confirm_batch(confirmers: &mut [Option<Confirmer>], batch: &mut Vec<Record>) {
+    let empty: Vec<Option<Confirmer>> = confirmers
+        .iter()
+        .map(|c| c.as_ref().map(Confirmer::empty_like))
+        .collect();
+    fn merge_into(a: &mut [Option<Confirmer>], b: &[Option<Confirmer>]) {
+        for (x, y) in a.iter_mut().zip(b) {
+            if let (Some(x), Some(y)) = (x, y) {
+                x.merge(y);
+            }
+        }
+    }
+    let part = batch
+        .par_chunks(512)
+        .map(|chunk| {
+            let mut local = empty.clone();
+            for rec in chunk {
+                if let Some(Some(c)) = local.get_mut(rec.table) {
+                    c.observe(|j| rec.fields.get(j).map(|f| Cow::Borrowed(f.as_str())));
+                }
+            }
+            local
+        })
+        .reduce(
+            || empty.clone(),
+            |mut a, b| {
+                merge_into(&mut a, &b);
+                a
+            },
+        );
+    merge_into(confirmers, &part);
+    batch.clear();
+}
+
+/// Read `path` and type every column of every table: on the first `sample` rows, then (with
+/// `confirm`) checked on every row.
 pub fn scan_path(path: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanError> {
     let mut reader = open(path, &ReadOptions::default())?;
     let mut typers: Vec<Vec<ColumnTyper>> = Vec::new();
     let mut rows: Vec<u64> = Vec::new();
+    // Per table, once its sample is typed: counts over the rows past the sample.
+    let mut confirmers: Vec<Option<Confirmer>> = Vec::new();
+    let mut batch: Vec<Record> = Vec::new();
     let mut counted: Option<Count> = None;
+    // Set when the whole file was checked in parallel (the sample included).
+    let mut whole: Option<Confirmer> = None;
     let mut tried = false;
-    // A large plain CSV: type the sample here, then count the whole file on every core.
+    // A large plain CSV: type the sample here, then count (and check) the whole file on every
+    // core.
     let parallel = reader.info().format == "csv"
         && reader.info().compression.is_none()
         && reader.info().bytes >= 64 << 20;
@@ -88,15 +214,51 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanErro
         while typers.len() <= rec.table {
             typers.push(Vec::new());
             rows.push(0);
+            confirmers.push(None);
         }
         rows[rec.table] = rec.index + 1;
         if rec.index >= opts.sample {
+            if rec.index == opts.sample && opts.confirm {
+                let names = reader
+                    .tables()
+                    .get(rec.table)
+                    .map(|t| t.columns.clone())
+                    .unwrap_or_default();
+                let types = reports(&mut typers[rec.table].clone(), &names)
+                    .into_iter()
+                    .map(|c| c.ty)
+                    .collect();
+                confirmers[rec.table] = Some(Confirmer::new(types));
+            }
             if parallel && !tried {
                 tried = true;
-                counted = count_records_parallel(path, reader.info(), width)?;
-                if let Some(c) = counted {
+                let visited = match &confirmers[0] {
+                    Some(c) => {
+                        let init = || c.empty_like();
+                        visit_records_parallel(path, reader.info(), width, init, |c, r| {
+                            c.observe(|j| r.get(j))
+                        })?
+                        .map(|(n, parts)| {
+                            let mut all = c.empty_like();
+                            for p in &parts {
+                                all.merge(p);
+                            }
+                            (n, Some(all))
+                        })
+                    }
+                    None => count_records_parallel(path, reader.info(), width)?.map(|n| (n, None)),
+                };
+                if let Some((c, all)) = visited {
                     rows[0] = c.records;
+                    counted = Some(c);
+                    whole = all;
                     break;
+                }
+            }
+            if confirmers[rec.table].is_some() {
+                batch.push(rec);
+                if batch.len() >= CONFIRM_BATCH {
+                    confirm_batch(&mut confirmers, &mut batch);
                 }
             }
             continue;
@@ -118,6 +280,7 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanErro
             c.observe("");
         }
     }
+    confirm_batch(&mut confirmers, &mut batch);
     if rows.iter().all(|&n| n == 0) {
         return Err(ScanError::NoRecords(path.display().to_string()));
     }
@@ -127,22 +290,38 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanErro
         .enumerate()
         .filter(|(i, _)| rows.get(*i).copied().unwrap_or(0) > 0)
         .map(|(i, info)| {
-            let t = &mut typers[i];
-            while t.len() < info.columns.len() {
-                t.push(ColumnTyper::new(t.len(), ""));
+            let mut columns = reports(&mut typers[i], &info.columns);
+            if opts.confirm {
+                let checked = if i == 0 { whole.as_ref() } else { None };
+                for c in &mut columns {
+                    let sample = typers[i].get(c.index).and_then(|t| t.conformity(c.ty));
+                    let Some((s_filled, s_valid)) = sample else {
+                        continue;
+                    };
+                    // Over the whole file: checked in parallel, or the sample plus the rest.
+                    let rest = checked
+                        .or(confirmers[i].as_ref())
+                        .and_then(|k| k.counts.get(c.index).copied())
+                        .unwrap_or((0, 0));
+                    let (filled, valid) = if checked.is_some() {
+                        rest
+                    } else {
+                        (s_filled + rest.0, s_valid + rest.1)
+                    };
+                    let share = |v: u64, n: u64| if n == 0 { 1.0 } else { v as f64 / n as f64 };
+                    let valid_share = share(valid, filled);
+                    let confirmed = valid_share >= share(s_valid, s_filled).min(0.8) - 0.05;
+                    if !confirmed {
+                        c.confidence = c.confidence.min((valid_share * 1000.0).round() / 1000.0);
+                    }
+                    c.confirmation = Some(Confirmation {
+                        rows: rows[i],
+                        filled,
+                        valid_share: (valid_share * 10_000.0).round() / 10_000.0,
+                        confirmed,
+                    });
+                }
             }
-            let columns = t
-                .iter_mut()
-                .enumerate()
-                .map(|(j, c)| {
-                    c.name = info
-                        .columns
-                        .get(j)
-                        .cloned()
-                        .unwrap_or_else(|| format!("col_{}", j + 1));
-                    c.finish()
-                })
-                .collect();
             TableReport {
                 name: info.name.clone(),
                 rows: rows[i],

@@ -15,9 +15,12 @@ pub struct Args {
     /// Print the report as JSON (schema: docs/scan-json.md)
     #[arg(long)]
     pub json: bool,
-    /// Rows used to type the columns (all rows are counted)
+    /// Rows used to type the columns (all rows are counted, and checked against the types)
     #[arg(long, default_value_t = 10_000)]
     pub sample: u64,
+    /// Do not check the types on every row (type on the sample, only count the rest)
+    #[arg(long)]
+    pub no_confirm: bool,
 }
 
 fn print_human(r: &ScanReport, color: bool) {
@@ -49,20 +52,36 @@ fn print_human(r: &ScanReport, color: bool) {
             t.rows
         );
         println!(
-            "  {:>3}  {:<24} {:<16} {:>5} {:>6} {:>9}  examples",
-            "#", "column", "type", "conf", "fill", "distinct"
+            "  {:>3}  {:<24} {:<16} {:>5} {:>6} {:>9} {:>6}  examples",
+            "#", "column", "type", "conf", "fill", "distinct", "valid"
         );
         for c in &t.columns {
+            let valid = c.confirmation.map_or("-".to_string(), |k| {
+                format!("{:.0}%", k.valid_share * 100.0)
+            });
             println!(
-                "  {:>3}  {:<24} {:<16} {:>5.2} {:>5.0}% {:>9}  {}",
+                "  {:>3}  {:<24} {:<16} {:>5.2} {:>5.0}% {:>9} {:>6}  {}",
                 c.index + 1,
                 truncate(&c.name, 24),
                 c.ty.as_str(),
                 c.confidence,
                 c.fill_rate * 100.0,
                 c.distinct_estimate,
+                valid,
                 c.examples.join(", ")
             );
+        }
+        for c in &t.columns {
+            if let Some(k) = c.confirmation.filter(|k| !k.confirmed) {
+                println!(
+                    "{} column {} looked like {} on the first rows, but only {:.1}% of its {} non-empty values in the whole table are",
+                    ui::paint(color, ui::Style::Yellow, "warning:"),
+                    c.name,
+                    c.ty.as_str(),
+                    k.valid_share * 100.0,
+                    k.filled
+                );
+            }
         }
     }
     let w = &r.warnings;
@@ -100,6 +119,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         &args.file,
         &ScanOptions {
             sample: args.sample,
+            confirm: !args.no_confirm,
         },
     )?; // errors already name the file
     if args.json {

@@ -1,0 +1,6 @@
+//! Fuzz the utf16 reader: see leaktrace_io::fuzzing.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    leaktrace_io::fuzzing::read(leaktrace_io::fuzzing::Target::Utf16, data);
+});
