@@ -15,7 +15,9 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use leaktrace_attrib::{attribute, extraction_window, Attribution, ExtractionWindow};
-use leaktrace_index::{Cache, FormatProfile, Index, IndexError, SnapshotInfo, SnapshotKind};
+use leaktrace_index::{
+    month_label, Cache, FormatProfile, Index, IndexError, SnapshotInfo, SnapshotKind,
+};
 use leaktrace_io::{open, ReadError, ReadOptions, Reader, Record};
 use leaktrace_link::dump::{LinkOptions, Linker, RowLink, FIELDS};
 use leaktrace_link::Model;
@@ -146,6 +148,98 @@ fn department(v: &str) -> [u8; 3] {
     out
 }
 
+/// Affected persons per value of an enrolled non-identifying context attribute (the month of
+/// the registry's first `date` column, e.g. a registration date): `context` in analysis.json.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContextSummary {
+    /// Column name of the attribute in the enrolled file (e.g. `date_inscription`).
+    pub attribute: String,
+    /// Granularity of `values`: always `month` (`YYYY-MM`) for now.
+    pub unit: String,
+    /// Affected persons per value, sorted by value; values with no person are omitted.
+    pub values: Vec<ContextValue>,
+    /// Affected persons for whom no snapshot holding the attribute has a value.
+    pub persons_without_value: u64,
+}
+
+/// One value of the context attribute and its affected persons.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContextValue {
+    pub value: String,
+    pub persons: u64,
+}
+
+/// Count affected persons per context value. Each person takes the value of the most recent
+/// snapshot (by `as_of`) that holds one; canary snapshots are skipped. When snapshots name
+/// different attributes, the attribute held for the most affected persons is used (ties: by
+/// name). `None` when no snapshot keeps a context attribute.
+fn context_summary(
+    index: &Index,
+    persons: &[&str],
+) -> Result<Option<ContextSummary>, AnalyzeError> {
+    // Snapshots with a context attribute, most recent first.
+    let mut snaps: Vec<(&SnapshotInfo, &leaktrace_index::Segment, &str)> = index
+        .snapshots
+        .iter()
+        .filter(|(s, _)| s.kind != SnapshotKind::Canary)
+        .filter_map(|(s, seg)| seg.context_attribute().map(|a| (s, seg, a)))
+        .collect();
+    if snaps.is_empty() {
+        return Ok(None);
+    }
+    snaps.sort_by(|a, b| b.0.as_of.cmp(&a.0.as_of).then(b.0.id.cmp(&a.0.id)));
+    let mut attributes: Vec<&str> = snaps.iter().map(|s| s.2).collect();
+    attributes.sort_unstable();
+    attributes.dedup();
+    let mut best: Option<(usize, &str, Vec<u16>)> = None;
+    for attribute in attributes {
+        let held: Vec<(&leaktrace_index::Segment, Vec<u16>)> = snaps
+            .iter()
+            .filter(|s| s.2 == attribute)
+            .map(|(_, seg, _)| {
+                let months = seg.context(&index.context_key)?.unwrap_or_default();
+                Ok((*seg, months))
+            })
+            .collect::<Result<_, IndexError>>()?;
+        let values: Vec<u16> = persons
+            .par_iter()
+            .map(|p| {
+                held.iter()
+                    .find_map(|(seg, months)| {
+                        let ord = seg.ordinal(p)?;
+                        months.get(ord as usize).copied().filter(|m| *m != 0)
+                    })
+                    .unwrap_or(0)
+            })
+            .collect();
+        let n = values.iter().filter(|v| **v != 0).count();
+        if best.as_ref().is_none_or(|b| n > b.0) {
+            best = Some((n, attribute, values));
+        }
+    }
+    let Some((_, attribute, values)) = best else {
+        return Ok(None);
+    };
+    let mut counts: BTreeMap<u16, u64> = BTreeMap::new();
+    let mut missing = 0u64;
+    for v in values {
+        if v == 0 {
+            missing += 1;
+        } else {
+            *counts.entry(v).or_default() += 1;
+        }
+    }
+    Ok(Some(ContextSummary {
+        attribute: attribute.to_string(),
+        unit: "month".into(),
+        values: counts
+            .into_iter()
+            .filter_map(|(m, persons)| month_label(m).map(|value| ContextValue { value, persons }))
+            .collect(),
+        persons_without_value: missing,
+    }))
+}
+
 /// Persons affected per data category (column type).
 #[derive(Debug, Clone, Serialize)]
 pub struct Category {
@@ -177,6 +271,9 @@ pub struct Analysis {
     pub combinations: Vec<Combination>,
     /// Affected persons per department (`?` when the file has no postal or INSEE code).
     pub departments: Vec<Department>,
+    /// Affected persons per value of the enrolled context attribute (registration month);
+    /// `null` when no enrolled snapshot keeps one.
+    pub context: Option<ContextSummary>,
     /// Every affected person with the categories exposed (for `affected_persons.csv`; not in
     /// `analysis.json`).
     #[serde(skip)]
@@ -413,6 +510,10 @@ pub fn analyze(
         }
     }
     exposed.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let context = {
+        let ids: Vec<&str> = exposed.iter().map(|e| e.0).collect();
+        context_summary(index, &ids)?
+    };
     let rows_linked = links.iter().filter(|l| l.person_id.is_some()).count() as u64;
     // Persons per category: a type may fill several columns; a person counts once per type.
     let mut type_bits: BTreeMap<ColumnType, u32> = BTreeMap::new();
@@ -546,6 +647,7 @@ pub fn analyze(
         extraction_window,
         combinations,
         departments,
+        context,
         affected,
         model,
         seconds: (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,

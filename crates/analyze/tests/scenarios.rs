@@ -2,6 +2,7 @@
 //! (recombined files excepted: their truth — the names' person — is ambiguous by design when the
 //! borrowed identifiers belong to someone with the same surname).
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use leaktrace_analyze::{analyze, eval, write_outputs, AnalyzeOptions, Status};
@@ -92,6 +93,106 @@ fn check_seed(seed: u64, persons: u64) {
             .all(|c| c.persons <= a.linkage.persons_affected));
         assert!(!a.verdict.explanation.is_empty());
         check_attribution(seed, s, &a);
+        check_context(&registry_months(&data), s, &a, &truth, &score);
+    }
+}
+
+/// person id → `YYYY-MM` of `date_inscription`, read from the synthetic registry.
+fn registry_months(data: &Path) -> HashMap<String, String> {
+    let m = read_manifest(data).unwrap();
+    let mut rdr = csv::Reader::from_path(data.join(&m.registry.file)).unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    let col = |n: &str| headers.iter().position(|h| h == n).unwrap();
+    let (id, date) = (col("person_id"), col("date_inscription"));
+    rdr.records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[id].to_string(), r[date][..7].to_string())
+        })
+        .collect()
+}
+
+/// Persons per registration month of a set of person ids.
+fn months_of<'a>(
+    months: &HashMap<String, String>,
+    ids: impl Iterator<Item = &'a str>,
+) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    let mut seen = std::collections::HashSet::new();
+    for id in ids {
+        if seen.insert(id) {
+            if let Some(m) = months.get(id) {
+                *out.entry(m.clone()).or_default() += 1;
+            }
+        }
+    }
+    out
+}
+
+/// `context` counts the affected persons per registration month, decrypted from the
+/// registry's context.bin: exactly the registry's months of the affected persons, and the
+/// months of the truly leaked persons (the scenario's truth) up to the linkage errors.
+fn check_context(
+    months: &HashMap<String, String>,
+    s: &leaktrace_synth::Scenario,
+    a: &leaktrace_analyze::Analysis,
+    truth: &HashMap<u64, Option<String>>,
+    score: &eval::Score,
+) {
+    let c = a
+        .context
+        .as_ref()
+        .expect("the registry keeps date_inscription");
+    assert_eq!(c.attribute, "date_inscription", "{}", s.name);
+    assert_eq!(c.unit, "month");
+    let got: BTreeMap<String, u64> = c
+        .values
+        .iter()
+        .map(|v| (v.value.clone(), v.persons))
+        .collect();
+    assert!(
+        c.values.windows(2).all(|w| w[0].value < w[1].value),
+        "sorted"
+    );
+    assert_eq!(
+        got.values().sum::<u64>() + c.persons_without_value,
+        a.linkage.persons_affected,
+        "{}",
+        s.name
+    );
+    assert_eq!(
+        c.persons_without_value, 0,
+        "{}: every person is in the registry",
+        s.name
+    );
+    let expected = months_of(months, a.affected.iter().map(|(p, _)| p.as_str()));
+    assert_eq!(
+        got, expected,
+        "{}: context vs the affected persons' months",
+        s.name
+    );
+    // Against the truth: the truly leaked persons' months.
+    let truth_months = months_of(months, truth.values().flatten().map(String::as_str));
+    let keys: std::collections::BTreeSet<&String> = got.keys().chain(truth_months.keys()).collect();
+    let diff: u64 = keys
+        .iter()
+        .map(|k| {
+            got.get(*k)
+                .copied()
+                .unwrap_or(0)
+                .abs_diff(truth_months.get(*k).copied().unwrap_or(0))
+        })
+        .sum();
+    // A wrongly linked row adds at most one person to a month, a missed row removes at most
+    // one: with perfect links (every authentic scenario here) the counts equal the truth.
+    let errors = score.false_positives + score.false_negatives;
+    assert!(
+        diff <= errors,
+        "{}: context differs from the truth's months by {diff} persons with {errors} link errors\n got {got:?}\n truth {truth_months:?}",
+        s.name
+    );
+    if s.verdict == "authentic" && errors == 0 {
+        assert_eq!(got, truth_months, "{}", s.name);
     }
 }
 
@@ -214,9 +315,31 @@ fn outputs_follow_the_schema_and_hold_no_values() {
         "categories",
         "attribution",
         "extraction_window",
+        "combinations",
+        "departments",
+        "context",
     ] {
         assert!(json.get(key).is_some(), "{key}");
     }
+    // Registration months: attribute name, `YYYY-MM` values, sorted, summing to the persons.
+    let ctx = &json["context"];
+    assert_eq!(ctx["attribute"], "date_inscription");
+    assert_eq!(ctx["unit"], "month");
+    let values = ctx["values"].as_array().unwrap();
+    assert!(values.len() > 12, "{} months", values.len());
+    let mut total = ctx["persons_without_value"].as_u64().unwrap();
+    let mut last = String::new();
+    for v in values {
+        let m = v["value"].as_str().unwrap();
+        assert!(
+            m.len() == 7 && m.as_bytes()[4] == b'-' && m[..4].parse::<u32>().is_ok(),
+            "{m}"
+        );
+        assert!(m > last.as_str(), "sorted");
+        last = m.to_string();
+        total += v["persons"].as_u64().unwrap();
+    }
+    assert_eq!(total, json["linkage"]["persons_affected"].as_u64().unwrap());
     assert_eq!(json["file"]["sha256"].as_str().unwrap().len(), 64);
     assert_eq!(json["verdict"]["status"], "authentic");
     for k in [

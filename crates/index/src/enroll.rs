@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::catalog::{now, SnapshotInfo, SnapshotKind};
+use crate::context::{month_number, ContextKey};
 use crate::fingerprint::{Cache, Domain, Fingerprinter};
 use crate::profile::FormatProfile;
 use crate::segment::{sync_dir, Entry, SegmentBuilder};
@@ -250,6 +251,8 @@ impl Workspace {
                 }
             })
             .collect();
+        // The context attribute: the month of the first column typed `date` (not a birth date).
+        let context_col = types.iter().position(|t| *t == ColumnType::Date);
         let profile = FormatProfile::build(reader.info(), &info.name, &columns, &overridden, &rows);
 
         // Exclusive write lock, then clean up after any enrolment that died.
@@ -268,7 +271,16 @@ impl Workspace {
         let tag: String = rand.iter().map(|b| format!("{b:02x}")).collect();
         let tmp = self.home.join("index").join(format!("tmp-{tag}"));
         let guard = TmpDir(Some(tmp.clone()));
+        let layout = Layout {
+            types: &types,
+            id_col,
+            pseudonymise,
+            context_col,
+        };
         let mut builder = SegmentBuilder::new(&tmp)?;
+        if let Some(j) = context_col {
+            builder.set_context(&names[j], ContextKey::new(&self.key));
+        }
         let builder_ref = &mut builder;
         let fpr = self.fingerprinter();
         let t0 = std::time::Instant::now();
@@ -323,15 +335,7 @@ impl Workspace {
             for batch in rx.iter() {
                 let step = batch.and_then(|batch| {
                     let t = std::time::Instant::now();
-                    let entries = fingerprint_batch(
-                        &fpr,
-                        &batch,
-                        &types,
-                        id_col,
-                        pseudonymise,
-                        as_of,
-                        &shown,
-                    )?;
+                    let entries = fingerprint_batch(&fpr, &batch, &layout, as_of, &shown)?;
                     fp_time += t.elapsed();
                     done += entries.len() as u64;
                     wtx.send(entries).map_err(|_| {
@@ -426,15 +430,28 @@ impl Workspace {
     }
 }
 
+/// How a record's columns are used: their types, the person-id column (and whether its value
+/// is replaced by a keyed pseudonym) and the context column.
+struct Layout<'a> {
+    types: &'a [ColumnType],
+    id_col: usize,
+    pseudonymise: bool,
+    context_col: Option<usize>,
+}
+
 fn fingerprint_batch(
     fpr: &Fingerprinter,
     batch: &[Record],
-    types: &[ColumnType],
-    id_col: usize,
-    pseudonymise: bool,
+    layout: &Layout,
     as_of: date::Ymd,
     shown: &str,
 ) -> Result<Vec<Entry>, IndexError> {
+    let Layout {
+        types,
+        id_col,
+        pseudonymise,
+        context_col,
+    } = *layout;
     batch
         .par_iter()
         .map_init(Cache::default, |cache, r| {
@@ -458,9 +475,14 @@ fn fingerprint_batch(
                 .filter(|(j, _)| *j != id_col)
                 .map(|(_, (v, t))| (*t, v.as_str()))
                 .collect();
+            let context = context_col
+                .and_then(|j| r.fields.get(j))
+                .and_then(|v| date::parse(v))
+                .map_or(0, month_number);
             Ok(Entry {
                 id,
                 prints: fpr.row_cached(&cells, Some(as_of), cache),
+                context,
             })
         })
         .collect()

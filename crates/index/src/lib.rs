@@ -10,9 +10,11 @@
 //!   `leaktrace-scan`, fingerprint every row ([`Fingerprinter`]) and publish a [`Segment`]
 //!   atomically (write, fsync, rename, then commit the catalog row).
 //! * [`Workspace::sources`]: what is enrolled; [`Workspace::load`]: every segment, memory-mapped,
-//!   for analysis.
+//!   for analysis, with the [`ContextKey`] that decrypts the segments' context attribute
+//!   ([`context`]).
 
 mod catalog;
+pub mod context;
 mod enroll;
 pub mod fingerprint;
 mod key;
@@ -22,6 +24,7 @@ pub mod segment;
 use std::path::{Path, PathBuf};
 
 pub use catalog::{SnapshotInfo, SnapshotKind, SourceInfo};
+pub use context::{month_label, month_number, ContextKey};
 pub use enroll::{EnrollOptions, EnrollReport, Timings};
 pub use fingerprint::{Cache, Domain, Fingerprinter, Fp, NameKind, RowPrints};
 pub use key::Key;
@@ -74,6 +77,8 @@ pub struct Workspace {
 pub struct Index {
     pub snapshots: Vec<(SnapshotInfo, Segment)>,
     pub fingerprinter: Fingerprinter,
+    /// Decrypts the segments' `context.bin` ([`Segment::context`]).
+    pub context_key: ContextKey,
 }
 
 impl Index {
@@ -234,6 +239,7 @@ impl Workspace {
         Ok(Index {
             snapshots: out,
             fingerprinter: self.fingerprinter(),
+            context_key: ContextKey::new(&self.key),
         })
     }
 }

@@ -13,6 +13,8 @@
 //! | `post.bin`    | u32 person ordinals, sorted per fingerprint (term frequency = length)    |
 //! | `names.bin`   | (deletion fingerprint, exact name fingerprint) pairs sorted: one-edit    |
 //! |               | neighbourhoods of the names in the segment                               |
+//! | `context.bin` | the persons' context attribute (month of the first `date` column),       |
+//! |               | encrypted and authenticated (see [`crate::context`]); optional          |
 //! | `meta.json`   | counts and the BLAKE3 checksum of every file                             |
 //!
 //! [`SegmentBuilder`] writes a segment into a private directory, streaming: fingerprints are
@@ -31,6 +33,7 @@ use memmap2::Mmap;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::context::{ContextKey, CONTEXT_FILE, CONTEXT_OVERHEAD};
 use crate::fingerprint::{Domain, Fingerprinter, Fp, NameKind, RowPrints};
 use crate::IndexError;
 
@@ -51,6 +54,11 @@ pub struct SegmentMeta {
     /// from `present.bin` when opened).
     #[serde(default)]
     pub domains: Option<u64>,
+    /// Column name of the context attribute kept in `context.bin` (the first column typed
+    /// `date`), if any. A header, not a value. Absent in older segments and in segments of
+    /// files without a date column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
     /// file name → (bytes, BLAKE3 hex)
     pub files: BTreeMap<String, FileSum>,
 }
@@ -62,11 +70,13 @@ pub struct FileSum {
     pub blake3: String,
 }
 
-/// One row ready for a segment: its person id and fingerprints.
+/// One row ready for a segment: its person id, fingerprints and context value.
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub id: String,
     pub prints: RowPrints,
+    /// Month number of the context attribute ([`crate::context::month_number`]), 0 = none.
+    pub context: u16,
 }
 
 /// Writes a segment into a directory that nobody else uses yet.
@@ -77,6 +87,10 @@ pub struct SegmentBuilder {
     present: Vec<u64>,
     spills: Vec<BufWriter<File>>,
     names: FxHashSet<(NameKind, String)>,
+    /// Context value per person ordinal.
+    context: Vec<u16>,
+    /// Column name of the context attribute and the key sealing `context.bin`.
+    context_attr: Option<(String, ContextKey)>,
 }
 
 fn create(path: &Path) -> Result<BufWriter<File>, IndexError> {
@@ -99,7 +113,15 @@ impl SegmentBuilder {
             present: Vec::new(),
             spills,
             names: FxHashSet::default(),
+            context: Vec::new(),
+            context_attr: None,
         })
+    }
+
+    /// Keep the entries' context values in `context.bin`, sealed with `key`; `attribute` is the
+    /// column name recorded in `meta.json`. Without this call no context file is written.
+    pub fn set_context(&mut self, attribute: &str, key: ContextKey) {
+        self.context_attr = Some((attribute.to_string(), key));
     }
 
     /// Persons added so far.
@@ -144,6 +166,7 @@ impl SegmentBuilder {
             self.ids.extend_from_slice(e.id.as_bytes());
             self.id_offsets.push(self.ids.len() as u64);
             self.present.push(e.prints.present());
+            self.context.push(e.context);
             for n in e.prints.names {
                 if !self.names.contains(&n) {
                     self.names.insert(n);
@@ -213,6 +236,9 @@ impl SegmentBuilder {
         drop(order);
         files.write("ids.hash", &le_u32(&self.id_table()))?;
         files.write("present.bin", &le_u64(&self.present))?;
+        if let Some((_, key)) = &self.context_attr {
+            files.write(CONTEXT_FILE, &key.seal(&self.context)?)?;
+        }
         // Names' one-edit neighbourhoods.
         let names: Vec<(NameKind, String)> = self.names.drain().collect();
         let mut pairs: Vec<(Fp, Fp)> = names
@@ -323,6 +349,7 @@ impl SegmentBuilder {
             postings: n_post,
             names: pairs.len() as u64,
             domains: Some(self.present.iter().fold(0, |m, p| m | p)),
+            context: self.context_attr.as_ref().map(|(a, _)| a.clone()),
             files: files.sums,
         };
         let json =
@@ -458,6 +485,8 @@ pub struct Segment {
     post_off: Mmap,
     post: Mmap,
     names: Mmap,
+    /// `context.bin`, encrypted (absent in older segments and without a date column).
+    context: Option<Mmap>,
     domains: u64,
 }
 
@@ -615,6 +644,11 @@ impl Segment {
             post_off: open("post.off")?,
             post: open("post.bin")?,
             names: open("names.bin")?,
+            context: if meta.context.is_some() {
+                Some(open(CONTEXT_FILE)?)
+            } else {
+                None
+            },
             domains: u64::MAX,
             meta,
         };
@@ -634,6 +668,10 @@ impl Segment {
             || seg.post_off.len() != 4 * (f + 1)
             || seg.fanout.len() != 4 * 65_537
             || seg.post.len() as u64 != 4 * seg.meta.postings
+            || seg
+                .context
+                .as_ref()
+                .is_some_and(|c| c.len() != CONTEXT_OVERHEAD + 2 * n)
             || seg
                 .hash
                 .as_ref()
@@ -814,6 +852,21 @@ impl Segment {
             #[cfg(target_os = "linux")]
             let _ = m.advise(memmap2::Advice::HugePage);
             let _ = m.advise(memmap2::Advice::WillNeed);
+        }
+    }
+
+    /// The column name of the segment's context attribute, if it keeps one.
+    pub fn context_attribute(&self) -> Option<&str> {
+        self.meta.context.as_deref()
+    }
+
+    /// Decrypt the context attribute: one month number per person ordinal (0 = no value), or
+    /// `None` when the segment keeps no context (older segments, files without a date column).
+    /// A wrong key or an altered file is an error.
+    pub fn context(&self, key: &ContextKey) -> Result<Option<Vec<u16>>, IndexError> {
+        match &self.context {
+            None => Ok(None),
+            Some(m) => key.open(CONTEXT_FILE, m, self.persons()).map(Some),
         }
     }
 

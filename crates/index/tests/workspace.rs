@@ -3,7 +3,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use leaktrace_index::{Domain, EnrollOptions, IndexError, Workspace};
+use leaktrace_index::{
+    month_label, ContextKey, Domain, EnrollOptions, IndexError, Key, Segment, Workspace,
+};
 use leaktrace_synth::{generate, read_manifest, Config};
 
 struct Setup {
@@ -165,6 +167,114 @@ fn enrol_registry_and_extracts_with_snapshots() {
     assert!(found.contains(&last));
 }
 
+/// The registry's `date_inscription` month is kept per person in an encrypted `context.bin`:
+/// it decrypts to the registry's values with the workspace key, and a wrong key, a flipped
+/// byte or a truncated file is an error; a segment without the file (older layout, or a
+/// source with no date column) opens with no context.
+#[test]
+fn context_attribute_round_trips_encrypted_and_detects_tampering() {
+    let s = setup(1500);
+    let m = read_manifest(&s.data).unwrap();
+    let mut ws = Workspace::open(&s.home, Some(&s.key)).unwrap();
+    let reg_file = s.data.join(&m.registry.file);
+    ws.enroll(
+        &reg_file,
+        &opts("registry", None, &m.registry.as_of),
+        &|_| {},
+    )
+    .unwrap();
+    // An extract without a date column (the website accounts) keeps no context.
+    let web = m
+        .extracts
+        .iter()
+        .find(|e| e.name.starts_with("website"))
+        .unwrap();
+    ws.enroll(
+        &s.data.join(&web.file),
+        &opts("website", Some(&web.recipient), &web.as_of),
+        &|_| {},
+    )
+    .unwrap();
+    let index = ws.load(true).unwrap();
+    let seg_of = |source: &str| {
+        index
+            .snapshots
+            .iter()
+            .find(|(i, _)| i.source == source)
+            .map(|(i, seg)| (i.segment.clone(), seg))
+            .unwrap()
+    };
+    let (reg_dir, reg) = seg_of("registry");
+    assert_eq!(reg.context_attribute(), Some("date_inscription"));
+    let months = reg.context(&index.context_key).unwrap().unwrap();
+    assert_eq!(months.len(), reg.persons());
+    let mut rdr = csv::Reader::from_path(&reg_file).unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    let col = |n: &str| headers.iter().position(|h| h == n).unwrap();
+    let (id, date) = (col("person_id"), col("date_inscription"));
+    let mut checked = 0;
+    for r in rdr.records() {
+        let r = r.unwrap();
+        let ord = reg.ordinal(&r[id]).unwrap();
+        assert_eq!(
+            month_label(months[ord as usize]).as_deref(),
+            Some(&r[date][..7]),
+            "person {}",
+            &r[id]
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 1500);
+    let (_, website) = seg_of("website");
+    assert_eq!(website.context_attribute(), None);
+    assert_eq!(website.context(&index.context_key).unwrap(), None);
+
+    // A wrong key is detected.
+    let wrong = ContextKey::new(&Key::from_bytes([0x5a; 32]));
+    let err = reg.context(&wrong).unwrap_err();
+    assert!(matches!(err, IndexError::Corrupt(_)), "{err}");
+    assert!(err.to_string().contains("authentication failed"), "{err}");
+
+    // A flipped byte anywhere (header, nonce, ciphertext, tag) is an error, never a panic; the
+    // checksum catches it too when verifying.
+    let dir = s.home.join("index").join(&reg_dir);
+    let path = dir.join("context.bin");
+    let good = fs::read(&path).unwrap();
+    drop(index);
+    for i in [3, 12, 40, good.len() / 2, good.len() - 1] {
+        let mut bad = good.clone();
+        bad[i] ^= 0x80;
+        fs::write(&path, &bad).unwrap();
+        let seg = Segment::open(&dir, false).unwrap();
+        let err = seg
+            .context(&ContextKey::new(&Key::load(&s.key).unwrap()))
+            .unwrap_err();
+        assert!(matches!(err, IndexError::Corrupt(_)), "byte {i}: {err}");
+        assert!(Segment::open(&dir, true).is_err(), "byte {i}: checksum");
+    }
+    // A truncated file is refused when the segment opens.
+    fs::write(&path, &good[..good.len() - 2]).unwrap();
+    let err = Segment::open(&dir, false).unwrap_err();
+    assert!(err.to_string().contains("truncated"), "{err}");
+    fs::write(&path, &good).unwrap();
+    assert!(Segment::open(&dir, true).is_ok());
+
+    // An older segment (no context.bin, no `context` in meta.json) still opens.
+    let meta_path = dir.join("meta.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_slice(&fs::read(&meta_path).unwrap()).unwrap();
+    meta.as_object_mut().unwrap().remove("context");
+    meta["files"].as_object_mut().unwrap().remove("context.bin");
+    fs::write(&meta_path, serde_json::to_vec_pretty(&meta).unwrap()).unwrap();
+    fs::remove_file(&path).unwrap();
+    let seg = Segment::open(&dir, true).unwrap();
+    assert_eq!(seg.context_attribute(), None);
+    let key = ContextKey::new(&Key::load(&s.key).unwrap());
+    assert_eq!(seg.context(&key).unwrap(), None);
+    let index = ws.load(true).unwrap();
+    assert_eq!(index.snapshots.len(), 2);
+}
+
 #[test]
 fn bad_input_is_refused_and_nothing_is_half_written() {
     let s = setup(300);
@@ -270,9 +380,16 @@ fn no_plaintext_personal_data_in_the_workspace() {
         col("email"),
         col("mobile"),
     );
+    let (birth, registered) = (col("date_naissance"), col("date_inscription"));
     let mut needles: Vec<String> = Vec::new();
+    // Registration months as enrolment encodes them (u16 LE month numbers in person order): a
+    // plaintext context.bin would hold these 8-byte runs of four consecutive persons.
+    let mut month_numbers: Vec<u16> = Vec::new();
     for r in rdr.records() {
         let r = r.unwrap();
+        month_numbers.push(leaktrace_index::month_number(
+            leaktrace_pii::date::parse(&r[registered]).unwrap(),
+        ));
         let e164 = leaktrace_pii::phone::normalize(&r[mobile]).unwrap();
         let spaced = leaktrace_pii::phone::national_spaced(&e164).unwrap();
         let n = &r[nir];
@@ -289,6 +406,13 @@ fn no_plaintext_personal_data_in_the_workspace() {
             spaced,
             n.to_string(),
             n[..13].to_string(),
+            // Dates, ISO (`YYYY-MM-DD`), and their months (`YYYY-MM`): the registration month
+            // is kept, but only encrypted (context.bin). No catalog timestamp collides: the
+            // snapshot is as of 2026-10-01, registrations end in 2026-09, births long before.
+            r[birth].to_string(),
+            r[birth][..7].to_string(),
+            r[registered].to_string(),
+            r[registered][..7].to_string(),
         ] {
             if v.chars().count() >= 5 {
                 needles.push(v);
@@ -297,9 +421,43 @@ fn no_plaintext_personal_data_in_the_workspace() {
     }
     needles.sort();
     needles.dedup();
+    // The catalog's own timestamps (created_at, enrolled_at) are today's date, not personal data.
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let today = leaktrace_pii::date::Ymd::from_days(secs / 86_400).iso();
+    needles.retain(|v| !today.starts_with(v.as_str()));
     assert!(needles.len() > 10_000, "{} needles", needles.len());
+    for d in ["date_naissance", "date_inscription"] {
+        let j = col(d);
+        let v = csv::Reader::from_path(&reg)
+            .unwrap()
+            .records()
+            .next()
+            .unwrap()
+            .unwrap()[j]
+            .to_string();
+        assert!(
+            v.len() == 10 && needles.contains(&v) && needles.contains(&v[..7].to_string()),
+            "{d}: {v:?} is not an ISO date among the needles"
+        );
+    }
+    // The registration months are in the workspace, encrypted.
+    assert!(segment_dirs(&s.home).iter().any(|d| s
+        .home
+        .join("index")
+        .join(d)
+        .join("context.bin")
+        .exists()));
+    let mut patterns: Vec<Vec<u8>> = needles.iter().map(|n| n.as_bytes().to_vec()).collect();
+    patterns.extend(
+        month_numbers
+            .windows(4)
+            .map(|w| w.iter().flat_map(|m| m.to_le_bytes()).collect::<Vec<u8>>()),
+    );
     let ac = aho_corasick::AhoCorasick::builder()
-        .build(&needles)
+        .build(&patterns)
         .unwrap();
     let mut files = Vec::new();
     let mut stack = vec![s.home.clone()];
@@ -322,7 +480,7 @@ fn no_plaintext_personal_data_in_the_workspace() {
                 "{}: holds the personal value #{} ({:?}) at byte {}: {:?}",
                 f.display(),
                 hit.pattern().as_usize(),
-                needles[hit.pattern().as_usize()],
+                String::from_utf8_lossy(&patterns[hit.pattern().as_usize()]),
                 hit.start(),
                 String::from_utf8_lossy(
                     &bytes[hit.start().saturating_sub(40)..(hit.end() + 40).min(bytes.len())]

@@ -71,7 +71,14 @@ fn report_renders_and_drafts_are_stable() {
     ] {
         assert!(!html.contains(banned), "report.html contains {banned}");
     }
-    assert_eq!(html.matches("<svg").count(), 5, "five charts");
+    assert_eq!(html.matches("<svg").count(), 6, "six charts");
+    // The sixth: persons by registration month, decrypted from the registry's context.bin
+    // (3000 persons registered over 105 months: grouped by quarter).
+    assert!(
+        html.contains("Persons affected by month of date_inscription, grouped by quarter"),
+        "context chart caption"
+    );
+    assert!(html.contains("persons affected have a <code>date_inscription</code>"));
     // No personal value: no e-mail address, no 10-digit phone, no 13-digit NIR.
     // (`source@2023-06-15` labels are dates; an e-mail's domain starts with a letter.)
     assert!(
@@ -119,7 +126,7 @@ fn report_renders_and_drafts_are_stable() {
             "--no-sandbox",
             "--disable-gpu",
             "--hide-scrollbars",
-            "--window-size=1000,3200",
+            "--window-size=1000,3600",
         ])
         .arg(format!("--screenshot={}", shot.display()))
         .arg(format!("file://{}", report.join("report.html").display()))
@@ -127,13 +134,14 @@ fn report_renders_and_drafts_are_stable() {
         .unwrap();
     assert!(shot.exists(), "{}", String::from_utf8_lossy(&out.stderr));
     // Every chart's bar colour is on screen: rows linked (red), field agreement (green),
-    // attribution (blue), categories (purple), departments (orange).
+    // attribution (blue), categories (purple), departments (orange), registration months (teal).
     let colours = [
         [0xc0, 0x39, 0x2b],
         [0x2e, 0x7d, 0x32],
         [0x1f, 0x5f, 0xa8],
         [0x8e, 0x44, 0xad],
         [0xd3, 0x54, 0x00],
+        [0x00, 0x89, 0x7b],
     ];
     let counts = colour_counts(&shot, &colours);
     for (c, n) in colours.iter().zip(&counts) {
