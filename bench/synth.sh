@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 PERSONS=${1:-10000000}
 OUT=${2:-/tmp/leaktrace-bench-synth}
 cargo build --release --quiet
+BIN="${CARGO_TARGET_DIR:-target}/release/leaktrace"
 rm -rf "$OUT"
 /usr/bin/time -f 'wall %e s, user %U s, sys %S s, peak RSS %M KiB' \
-  target/release/leaktrace synth --persons "$PERSONS" --seed 42 --out "$OUT" --quiet
+  "$BIN" synth --persons "$PERSONS" --seed 42 --out "$OUT" --quiet
 du -sh "$OUT" "$OUT/registry.csv" "$OUT"/extracts/* | sed 's/^/  /'

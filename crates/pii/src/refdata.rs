@@ -4,7 +4,7 @@
 //!
 //! Everything is parsed once, on first use, and shared.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::OnceLock;
 
 use crate::text::fold;

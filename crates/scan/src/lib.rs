@@ -79,18 +79,24 @@ const DETS: [Det; 25] = [
 ];
 
 fn parse_date(v: &str) -> Option<(i32, u32, u32)> {
-    let parts: Vec<&str> = v.split(['/', '-', '.']).collect();
-    if parts.len() != 3 || !parts.iter().all(|p| p.chars().all(|c| c.is_ascii_digit())) {
+    // Three runs of digits split by `/`, `-` or `.`, with the year first or last (no
+    // allocation: this runs on every value of a date column).
+    let mut parts = v.split(['/', '-', '.']);
+    let (a, b, c) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
         return None;
     }
-    let n: Vec<u32> = parts.iter().filter_map(|p| p.parse().ok()).collect();
-    if n.len() != 3 {
-        return None;
-    }
-    let (y, m, d) = if parts[0].len() == 4 {
-        (n[0], n[1], n[2])
-    } else if parts[2].len() == 4 {
-        (n[2], n[1], n[0])
+    let num = |p: &str| -> Option<u32> {
+        if p.is_empty() || p.len() > 4 || !p.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        p.parse().ok()
+    };
+    let (na, nb, nc) = (num(a)?, num(b)?, num(c)?);
+    let (y, m, d) = if a.len() == 4 {
+        (na, nb, nc)
+    } else if c.len() == 4 {
+        (nc, nb, na)
     } else {
         return None;
     };
@@ -224,9 +230,29 @@ fn det_of(ty: ColumnType) -> Option<Det> {
 
 /// A value with surrounding blanks removed, or `None` when it counts as missing (empty,
 /// `null`, `\N`).
-fn present(value: &str) -> Option<&str> {
+pub(crate) fn present(value: &str) -> Option<&str> {
     let v = value.trim();
     (!(v.is_empty() || v.eq_ignore_ascii_case("null") || v == "\\N")).then_some(v)
+}
+
+/// Whether checking `ty` looks a value up in a dictionary or word list: worth remembering
+/// the verdict per distinct value (other validators are cheaper than a lookup).
+pub(crate) fn memoised(ty: ColumnType) -> bool {
+    matches!(
+        det_of(ty),
+        Some(
+            Det::Boolean
+                | Det::Sex
+                | Det::Education
+                | Det::FirstName
+                | Det::LastName
+                | Det::Commune
+                | Det::FullName
+                | Det::PostalCode
+                | Det::InseeCode
+                | Det::Rome
+        )
+    )
 }
 
 /// Whether a value supports type `ty` by the same validator or dictionary that typed the
@@ -234,7 +260,20 @@ fn present(value: &str) -> Option<&str> {
 pub fn conforms(ty: ColumnType, value: &str) -> Option<bool> {
     let d = det_of(ty)?;
     let v = present(value)?;
-    Some(detect(d, v, &text::fold(v)))
+    // Only the dictionary and token detectors read the folded form.
+    let folded = match d {
+        Det::Boolean
+        | Det::Sex
+        | Det::Education
+        | Det::FirstName
+        | Det::LastName
+        | Det::FirstOnly
+        | Det::LastOnly
+        | Det::Commune
+        | Det::FullName => text::fold(v),
+        _ => String::new(),
+    };
+    Some(detect(d, v, &folded))
 }
 
 /// Mean and count of four-digit years seen in dates (to tell birth dates from other dates).

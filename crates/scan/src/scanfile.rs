@@ -9,7 +9,9 @@ use leaktrace_io::{
 };
 use leaktrace_pii::ColumnType;
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHasher};
 use serde::Serialize;
+use std::hash::Hasher;
 
 use crate::{ColumnReport, ColumnTyper};
 
@@ -46,33 +48,72 @@ pub struct Confirmation {
     pub confirmed: bool,
 }
 
+/// Distinct values remembered per column, so that a value repeated across rows (communes,
+/// postal codes, names, dates, codes) is validated once.
+const MEMO_CAP: usize = 1 << 14;
+
 /// Counts of values supporting each column's type, accumulated over rows.
 #[derive(Debug, Clone)]
 pub struct Confirmer {
     types: Vec<ColumnType>,
     /// Per column: (non-empty values, values supporting the type).
     counts: Vec<(u64, u64)>,
+    /// Per column: verdicts by value hash (at most `MEMO_CAP`; never the values).
+    memo: Vec<FxHashMap<u64, bool>>,
 }
 
 impl Confirmer {
     /// A confirmer for columns of these types.
     pub fn new(types: Vec<ColumnType>) -> Confirmer {
         let counts = vec![(0, 0); types.len()];
-        Confirmer { types, counts }
+        let memo = vec![FxHashMap::default(); types.len()];
+        Confirmer {
+            types,
+            counts,
+            memo,
+        }
     }
 
     /// Check one row whose field `j` is `field(j)` (`None` past the row's end).
     pub fn observe<'a>(&mut self, field: impl Fn(usize) -> Option<Cow<'a, str>>) {
-        for (j, (&ty, c)) in self.types.iter().zip(&mut self.counts).enumerate() {
+        for (j, &ty) in self.types.iter().enumerate() {
             let Some(v) = field(j) else { break };
-            if let Some(ok) = crate::conforms(ty, &v) {
+            let Some(v) = crate::present(&v) else {
+                continue;
+            };
+            if !crate::memoised(ty) {
+                if let Some(ok) = crate::conforms(ty, v) {
+                    let c = &mut self.counts[j];
+                    c.0 += 1;
+                    c.1 += u64::from(ok);
+                }
+                continue;
+            }
+            let memo = &mut self.memo[j];
+            let h = {
+                let mut h = FxHasher::default();
+                h.write(v.as_bytes());
+                h.finish()
+            };
+            let ok = match memo.get(&h) {
+                Some(&ok) => Some(ok),
+                None => {
+                    let ok = crate::conforms(ty, v);
+                    if let (Some(ok), true) = (ok, memo.len() < MEMO_CAP) {
+                        memo.insert(h, ok);
+                    }
+                    ok
+                }
+            };
+            if let Some(ok) = ok {
+                let c = &mut self.counts[j];
                 c.0 += 1;
                 c.1 += u64::from(ok);
             }
         }
     }
 
-    /// Fold in another confirmer of the same columns.
+    /// Fold in another confirmer's counts of the same columns.
     pub fn merge(&mut self, other: &Confirmer) {
         for (a, b) in self.counts.iter_mut().zip(&other.counts) {
             a.0 += b.0;
@@ -155,39 +196,59 @@ fn reports(typers: &mut Vec<ColumnTyper>, names: &[String]) -> Vec<ColumnReport>
 /// Records checked together on every core when confirming a streamed file.
 const CONFIRM_BATCH: usize = 8192;
 
-/// Check a batch of records of any tables; `confirmers` is indexed by table.
-fn confirm_batch(confirmers: &mut [Option<Confirmer>], batch: &mut Vec<Record>) {
-    let empty: Vec<Option<Confirmer>> = confirmers
-        .iter()
-        .map(|c| c.as_ref().map(Confirmer::empty_like))
-        .collect();
-    fn merge_into(a: &mut [Option<Confirmer>], b: &[Option<Confirmer>]) {
-        for (x, y) in a.iter_mut().zip(b) {
-            if let (Some(x), Some(y)) = (x, y) {
-                x.merge(y);
+/// Confirmers of streamed records: one set per worker (each keeps its memo across batches),
+/// indexed by table.
+struct Workers(Vec<Vec<Option<Confirmer>>>);
+
+impl Workers {
+    fn new() -> Workers {
+        Workers(vec![Vec::new(); rayon::current_num_threads().max(1)])
+    }
+
+    /// Start checking `table`'s rows with these column types.
+    fn start(&mut self, table: usize, types: &[ColumnType]) {
+        for w in &mut self.0 {
+            if w.len() <= table {
+                w.resize(table + 1, None);
             }
+            w[table] = Some(Confirmer::new(types.to_vec()));
         }
     }
-    let part = batch
-        .par_chunks(512)
-        .map(|chunk| {
-            let mut local = empty.clone();
-            for rec in chunk {
-                if let Some(Some(c)) = local.get_mut(rec.table) {
-                    c.observe(|j| rec.fields.get(j).map(|f| Cow::Borrowed(f.as_str())));
+
+    fn checks(&self, table: usize) -> bool {
+        self.0
+            .first()
+            .and_then(|w| w.get(table))
+            .is_some_and(Option::is_some)
+    }
+
+    /// Check a batch of records of any tables on every core.
+    fn check(&mut self, batch: &mut Vec<Record>) {
+        if batch.is_empty() {
+            return;
+        }
+        let per = batch.len().div_ceil(self.0.len());
+        batch
+            .par_chunks(per)
+            .zip(self.0.par_iter_mut())
+            .for_each(|(chunk, w)| {
+                for rec in chunk {
+                    if let Some(Some(c)) = w.get_mut(rec.table) {
+                        c.observe(|j| rec.fields.get(j).map(|f| Cow::Borrowed(f.as_str())));
+                    }
                 }
-            }
-            local
-        })
-        .reduce(
-            || empty.clone(),
-            |mut a, b| {
-                merge_into(&mut a, &b);
-                a
-            },
-        );
-    merge_into(confirmers, &part);
-    batch.clear();
+            });
+        batch.clear();
+    }
+
+    /// Counts of `table` over every worker.
+    fn total(&self, table: usize) -> Option<Confirmer> {
+        let mut all: Option<Confirmer> = None;
+        for c in self.0.iter().filter_map(|w| w.get(table)?.as_ref()) {
+            all.get_or_insert_with(|| c.empty_like()).merge(c);
+        }
+        all
+    }
 }
 
 /// Read `path` and type every column of every table: on the first `sample` rows, then (with
@@ -197,7 +258,7 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanErro
     let mut typers: Vec<Vec<ColumnTyper>> = Vec::new();
     let mut rows: Vec<u64> = Vec::new();
     // Per table, once its sample is typed: counts over the rows past the sample.
-    let mut confirmers: Vec<Option<Confirmer>> = Vec::new();
+    let mut workers = Workers::new();
     let mut batch: Vec<Record> = Vec::new();
     let mut counted: Option<Count> = None;
     // Set when the whole file was checked in parallel (the sample included).
@@ -214,7 +275,6 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanErro
         while typers.len() <= rec.table {
             typers.push(Vec::new());
             rows.push(0);
-            confirmers.push(None);
         }
         rows[rec.table] = rec.index + 1;
         if rec.index >= opts.sample {
@@ -224,15 +284,15 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanErro
                     .get(rec.table)
                     .map(|t| t.columns.clone())
                     .unwrap_or_default();
-                let types = reports(&mut typers[rec.table].clone(), &names)
+                let types: Vec<ColumnType> = reports(&mut typers[rec.table].clone(), &names)
                     .into_iter()
                     .map(|c| c.ty)
                     .collect();
-                confirmers[rec.table] = Some(Confirmer::new(types));
+                workers.start(rec.table, &types);
             }
             if parallel && !tried {
                 tried = true;
-                let visited = match &confirmers[0] {
+                let visited = match workers.total(0) {
                     Some(c) => {
                         let init = || c.empty_like();
                         visit_records_parallel(path, reader.info(), width, init, |c, r| {
@@ -255,10 +315,10 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanErro
                     break;
                 }
             }
-            if confirmers[rec.table].is_some() {
+            if workers.checks(rec.table) {
                 batch.push(rec);
                 if batch.len() >= CONFIRM_BATCH {
-                    confirm_batch(&mut confirmers, &mut batch);
+                    workers.check(&mut batch);
                 }
             }
             continue;
@@ -280,7 +340,7 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanErro
             c.observe("");
         }
     }
-    confirm_batch(&mut confirmers, &mut batch);
+    workers.check(&mut batch);
     if rows.iter().all(|&n| n == 0) {
         return Err(ScanError::NoRecords(path.display().to_string()));
     }
@@ -293,6 +353,7 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanErro
             let mut columns = reports(&mut typers[i], &info.columns);
             if opts.confirm {
                 let checked = if i == 0 { whole.as_ref() } else { None };
+                let streamed = workers.total(i);
                 for c in &mut columns {
                     let sample = typers[i].get(c.index).and_then(|t| t.conformity(c.ty));
                     let Some((s_filled, s_valid)) = sample else {
@@ -300,7 +361,7 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanErro
                     };
                     // Over the whole file: checked in parallel, or the sample plus the rest.
                     let rest = checked
-                        .or(confirmers[i].as_ref())
+                        .or(streamed.as_ref())
                         .and_then(|k| k.counts.get(c.index).copied())
                         .unwrap_or((0, 0));
                     let (filled, valid) = if checked.is_some() {
