@@ -74,12 +74,13 @@ fn print_human(r: &ScanReport, color: bool) {
         for c in &t.columns {
             if let Some(k) = c.confirmation.filter(|k| !k.confirmed) {
                 println!(
-                    "{} column {} looked like {} on the first rows, but only {:.1}% of its {} non-empty values in the whole table are",
+                    "{} column {} looked like {} on the first rows, but only {:.1}% of its {} non-empty values in the whole table pass the {} check",
                     ui::paint(color, ui::Style::Yellow, "warning:"),
                     c.name,
                     c.ty.as_str(),
                     k.valid_share * 100.0,
-                    k.filled
+                    k.filled,
+                    c.ty.as_str()
                 );
             }
         }
