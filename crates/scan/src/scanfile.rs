@@ -369,6 +369,10 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanErro
                     } else {
                         (s_filled + rest.0, s_valid + rest.1)
                     };
+                    if filled == 0 {
+                        // Nothing to check (an empty column): no share to report.
+                        continue;
+                    }
                     let share = |v: u64, n: u64| if n == 0 { 1.0 } else { v as f64 / n as f64 };
                     let valid_share = share(valid, filled);
                     let confirmed = valid_share >= share(s_valid, s_filled).min(0.8) - 0.05;

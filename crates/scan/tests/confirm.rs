@@ -119,3 +119,21 @@ fn a_large_csv_is_checked_on_every_core_like_the_streaming_reader() {
     assert!((cp.valid_share - want).abs() < 1e-4, "{cp:?} vs {want}");
     assert!(cp.confirmed);
 }
+
+#[test]
+fn an_empty_column_reports_no_share() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("leak.csv");
+    let mut f = std::fs::File::create(&csv).unwrap();
+    writeln!(f, "id;email;telephone").unwrap();
+    for i in 0..500 {
+        writeln!(f, "FT{i:09};p{i}@exemple.fr;").unwrap();
+    }
+    drop(f);
+    let t = scan(&csv, 100, true);
+    assert!(t.columns[1]
+        .confirmation
+        .is_some_and(|k| k.confirmed && k.filled == 500));
+    assert_eq!(t.columns[2].fill_rate, 0.0);
+    assert!(t.columns[2].confirmation.is_none(), "{:?}", t.columns[2]);
+}
