@@ -97,6 +97,42 @@ pub fn print_human(a: &Analysis, out: &std::path::Path, color: bool) {
             cats.join(", ")
         );
     }
+    if let Some(ctx) = &a.context {
+        // The span holding 99 % of the persons, so that a stray link does not stretch it.
+        let total: u64 = ctx.values.iter().map(|v| v.persons).sum();
+        let mut seen = 0u64;
+        let (mut from, mut to) = (None, None);
+        for v in &ctx.values {
+            seen += v.persons;
+            if from.is_none() && seen * 200 > total {
+                from = Some(&v.value);
+            }
+            if to.is_none() && seen * 200 >= total * 199 {
+                to = Some(&v.value);
+            }
+        }
+        if let (Some(from), Some(to), Some(peak)) =
+            (from, to, ctx.values.iter().max_by_key(|v| v.persons))
+        {
+            let span = if from == to {
+                format!("in {from}")
+            } else {
+                format!("between {from} and {to}")
+            };
+            println!(
+                "{} 99 % of the affected persons have {} {span}; most in {} ({} persons){}",
+                ui::paint(color, ui::Style::Bold, "context:"),
+                ctx.attribute,
+                peak.value,
+                peak.persons,
+                if ctx.persons_without_value > 0 {
+                    format!("; {} without a value", ctx.persons_without_value)
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
     let at = &a.attribution;
     println!(
         "{} {}",
