@@ -169,6 +169,33 @@ pub struct ContextValue {
     pub persons: u64,
 }
 
+impl ContextSummary {
+    /// The first and last values of the narrowest span holding `share` of the persons with a
+    /// value, leaving out `(1 − share) / 2` at each end, so that a stray link does not stretch
+    /// it; `None` without values.
+    pub fn span(&self, share: f64) -> Option<(&str, &str)> {
+        let total: u64 = self.values.iter().map(|v| v.persons).sum();
+        let tail = (1.0 - share) / 2.0 * total as f64;
+        let mut seen = 0u64;
+        let (mut from, mut to) = (None, None);
+        for v in &self.values {
+            seen += v.persons;
+            if from.is_none() && seen as f64 > tail {
+                from = Some(v.value.as_str());
+            }
+            if to.is_none() && seen as f64 >= total as f64 - tail {
+                to = Some(v.value.as_str());
+            }
+        }
+        from.zip(to)
+    }
+
+    /// The value held by the most persons (the latest of equals).
+    pub fn peak(&self) -> Option<&ContextValue> {
+        self.values.iter().max_by_key(|v| v.persons)
+    }
+}
+
 /// Count affected persons per context value. Each person takes the value of the most recent
 /// snapshot (by `as_of`) that holds one; canary snapshots are skipped. When snapshots name
 /// different attributes, the attribute held for the most affected persons is used (ties: by
@@ -706,4 +733,39 @@ pub fn write_outputs(
     let json =
         serde_json::to_vec_pretty(analysis).map_err(|e| AnalyzeError::Input(e.to_string()))?;
     write("analysis.json", &json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stray_value_does_not_stretch_the_span() {
+        let ctx = ContextSummary {
+            attribute: "date_inscription".into(),
+            unit: "month".into(),
+            values: [
+                ("2019-01", 1),
+                ("2021-06", 600),
+                ("2022-02", 600),
+                ("2024-05", 1),
+            ]
+            .iter()
+            .map(|(v, n)| ContextValue {
+                value: v.to_string(),
+                persons: *n,
+            })
+            .collect(),
+            persons_without_value: 0,
+        };
+        assert_eq!(ctx.span(0.99), Some(("2021-06", "2022-02")));
+        assert_eq!(ctx.span(1.0), Some(("2019-01", "2024-05")));
+        assert_eq!(ctx.peak().map(|p| p.value.as_str()), Some("2022-02"));
+        let empty = ContextSummary {
+            values: Vec::new(),
+            ..ctx
+        };
+        assert_eq!(empty.span(0.99), None);
+        assert!(empty.peak().is_none());
+    }
 }

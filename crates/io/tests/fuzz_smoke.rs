@@ -4,6 +4,7 @@
 //! nightly (see fuzz/README.md).
 
 use leaktrace_io::fuzzing::{read, Target, TARGETS};
+use leaktrace_synth::rng::Rng;
 
 use std::io::Write;
 
@@ -56,45 +57,34 @@ fn static_seeds(t: Target) -> Vec<&'static [u8]> {
     }
 }
 
-/// SplitMix64: a fixed sequence, so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
+/// Uniform in [0, n) from the generator's PRNG: a fixed sequence, so failures reproduce.
+fn below(rng: &mut Rng, n: usize) -> usize {
+    rng.below(n as u64) as usize
 }
 
 fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
     let mut v = seed.to_vec();
-    for _ in 0..=rng.below(4) {
-        match rng.below(6) {
+    for _ in 0..=below(rng, 4) {
+        match below(rng, 6) {
             0 if !v.is_empty() => {
-                let i = rng.below(v.len());
-                v[i] ^= 1 << rng.below(8);
+                let i = below(rng, v.len());
+                v[i] ^= 1 << below(rng, 8);
             }
-            1 => v.truncate(rng.below(v.len() + 1)),
+            1 => v.truncate(below(rng, v.len() + 1)),
             2 => {
-                let i = rng.below(v.len() + 1);
-                let junk: Vec<u8> = (0..rng.below(16)).map(|_| rng.next() as u8).collect();
+                let i = below(rng, v.len() + 1);
+                let junk: Vec<u8> = (0..below(rng, 16)).map(|_| rng.next_u64() as u8).collect();
                 v.splice(i..i, junk);
             }
             3 if !v.is_empty() => {
-                let (a, b) = (rng.below(v.len()), rng.below(v.len()));
+                let (a, b) = (below(rng, v.len()), below(rng, v.len()));
                 let (a, b) = (a.min(b), a.max(b));
                 let piece = v[a..b].to_vec();
-                let i = rng.below(v.len() + 1);
+                let i = below(rng, v.len() + 1);
                 v.splice(i..i, piece);
             }
             4 => {
-                let i = rng.below(v.len() + 1);
+                let i = below(rng, v.len() + 1);
                 let tok: &[u8] = [
                     &b"\""[..],
                     b"\n",
@@ -104,10 +94,10 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
                     b"'",
                     b"\xc3",
                     b"\x00",
-                ][rng.below(8)];
+                ][below(rng, 8)];
                 v.splice(i..i, tok.iter().copied());
             }
-            _ => v = (0..rng.below(64)).map(|_| rng.next() as u8).collect(),
+            _ => v = (0..below(rng, 64)).map(|_| rng.next_u64() as u8).collect(),
         }
     }
     v
@@ -115,13 +105,13 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
 
 #[test]
 fn every_reader_survives_mutated_inputs() {
-    let mut rng = Rng(42);
+    let mut rng = Rng::new(42, 0, 0);
     for t in TARGETS {
         let seeds = seeds(t);
         // The framing reaches the reader: the first seed reads.
         assert!(read(t, &seeds[0]) >= 1, "{t:?}: the seed yields no record");
         for _ in 0..1_000 {
-            let s = &seeds[rng.below(seeds.len())];
+            let s = &seeds[below(&mut rng, seeds.len())];
             read(t, &mutate(&mut rng, s));
         }
     }

@@ -235,45 +235,44 @@ pub(crate) fn present(value: &str) -> Option<&str> {
     (!(v.is_empty() || v.eq_ignore_ascii_case("null") || v == "\\N")).then_some(v)
 }
 
-/// Whether checking `ty` looks a value up in a dictionary or word list: worth remembering
-/// the verdict per distinct value (other validators are cheaper than a lookup).
-pub(crate) fn memoised(ty: ColumnType) -> bool {
-    matches!(
-        det_of(ty),
-        Some(
+impl Det {
+    /// Whether the detector reads the folded form (dictionaries and word lists).
+    fn reads_folded(self) -> bool {
+        matches!(
+            self,
             Det::Boolean
                 | Det::Sex
                 | Det::Education
                 | Det::FirstName
                 | Det::LastName
+                | Det::FirstOnly
+                | Det::LastOnly
                 | Det::Commune
                 | Det::FullName
-                | Det::PostalCode
-                | Det::InseeCode
-                | Det::Rome
         )
-    )
+    }
+
+    /// Whether the detector looks a value up in a dictionary or word list: worth remembering
+    /// its verdict per distinct value (other validators are cheaper than a lookup).
+    fn memoised(self) -> bool {
+        self.reads_folded() || matches!(self, Det::PostalCode | Det::InseeCode | Det::Rome)
+    }
+}
+
+/// Whether a present value passes detector `d`, folding it only when `d` reads the folded form.
+fn check(d: Det, v: &str) -> bool {
+    let folded = if d.reads_folded() {
+        text::fold(v)
+    } else {
+        String::new()
+    };
+    detect(d, v, &folded)
 }
 
 /// Whether a value supports type `ty` by the same validator or dictionary that typed the
 /// column: `None` when the value is missing or the type has no validator.
 pub fn conforms(ty: ColumnType, value: &str) -> Option<bool> {
-    let d = det_of(ty)?;
-    let v = present(value)?;
-    // Only the dictionary and token detectors read the folded form.
-    let folded = match d {
-        Det::Boolean
-        | Det::Sex
-        | Det::Education
-        | Det::FirstName
-        | Det::LastName
-        | Det::FirstOnly
-        | Det::LastOnly
-        | Det::Commune
-        | Det::FullName => text::fold(v),
-        _ => String::new(),
-    };
-    Some(detect(d, v, &folded))
+    Some(check(det_of(ty)?, present(value)?))
 }
 
 /// Mean and count of four-digit years seen in dates (to tell birth dates from other dates).

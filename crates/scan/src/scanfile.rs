@@ -13,7 +13,7 @@ use rustc_hash::{FxHashMap, FxHasher};
 use serde::Serialize;
 use std::hash::Hasher;
 
-use crate::{ColumnReport, ColumnTyper};
+use crate::{check, det_of, present, ColumnReport, ColumnTyper, Det};
 
 /// Options for [`scan_path`].
 #[derive(Debug, Clone)]
@@ -55,7 +55,8 @@ const MEMO_CAP: usize = 1 << 14;
 /// Counts of values supporting each column's type, accumulated over rows.
 #[derive(Debug, Clone)]
 pub struct Confirmer {
-    types: Vec<ColumnType>,
+    /// Per column: the detector that checks its type (`None`: nothing to check).
+    dets: Vec<Option<Det>>,
     /// Per column: (non-empty values, values supporting the type).
     counts: Vec<(u64, u64)>,
     /// Per column: verdicts by value hash (at most `MEMO_CAP`; never the values).
@@ -64,52 +65,46 @@ pub struct Confirmer {
 
 impl Confirmer {
     /// A confirmer for columns of these types.
-    pub fn new(types: Vec<ColumnType>) -> Confirmer {
-        let counts = vec![(0, 0); types.len()];
-        let memo = vec![FxHashMap::default(); types.len()];
+    pub fn new(types: &[ColumnType]) -> Confirmer {
+        Confirmer::with_dets(types.iter().map(|&t| det_of(t)).collect())
+    }
+
+    fn with_dets(dets: Vec<Option<Det>>) -> Confirmer {
         Confirmer {
-            types,
-            counts,
-            memo,
+            counts: vec![(0, 0); dets.len()],
+            memo: vec![FxHashMap::default(); dets.len()],
+            dets,
         }
     }
 
-    /// Check one row whose field `j` is `field(j)` (`None` past the row's end).
+    /// Check one row whose field `j` is `field(j)` (`None` past the row's end); fields of
+    /// unchecked columns are not read.
     pub fn observe<'a>(&mut self, field: impl Fn(usize) -> Option<Cow<'a, str>>) {
-        for (j, &ty) in self.types.iter().enumerate() {
+        for (j, det) in self.dets.iter().enumerate() {
+            let Some(d) = *det else { continue };
             let Some(v) = field(j) else { break };
-            let Some(v) = crate::present(&v) else {
-                continue;
-            };
-            if !crate::memoised(ty) {
-                if let Some(ok) = crate::conforms(ty, v) {
-                    let c = &mut self.counts[j];
-                    c.0 += 1;
-                    c.1 += u64::from(ok);
-                }
-                continue;
-            }
-            let memo = &mut self.memo[j];
-            let h = {
+            let Some(v) = present(&v) else { continue };
+            let ok = if d.memoised() {
+                let memo = &mut self.memo[j];
                 let mut h = FxHasher::default();
                 h.write(v.as_bytes());
-                h.finish()
-            };
-            let ok = match memo.get(&h) {
-                Some(&ok) => Some(ok),
-                None => {
-                    let ok = crate::conforms(ty, v);
-                    if let (Some(ok), true) = (ok, memo.len() < MEMO_CAP) {
-                        memo.insert(h, ok);
+                let h = h.finish();
+                match memo.get(&h) {
+                    Some(&ok) => ok,
+                    None => {
+                        let ok = check(d, v);
+                        if memo.len() < MEMO_CAP {
+                            memo.insert(h, ok);
+                        }
+                        ok
                     }
-                    ok
                 }
+            } else {
+                check(d, v)
             };
-            if let Some(ok) = ok {
-                let c = &mut self.counts[j];
-                c.0 += 1;
-                c.1 += u64::from(ok);
-            }
+            let c = &mut self.counts[j];
+            c.0 += 1;
+            c.1 += u64::from(ok);
         }
     }
 
@@ -121,8 +116,18 @@ impl Confirmer {
         }
     }
 
+    /// A confirmer of the same columns with nothing counted.
     fn empty_like(&self) -> Confirmer {
-        Confirmer::new(self.types.clone())
+        Confirmer::with_dets(self.dets.clone())
+    }
+
+    /// The counts of `parts` (confirmers of the same columns) added up; `None` when empty.
+    fn sum<'a>(mut parts: impl Iterator<Item = &'a Confirmer>) -> Option<Confirmer> {
+        let first = parts.next()?;
+        let mut all = first.empty_like();
+        all.merge(first);
+        parts.for_each(|p| all.merge(p));
+        Some(all)
     }
 }
 
@@ -211,7 +216,7 @@ impl Workers {
             if w.len() <= table {
                 w.resize(table + 1, None);
             }
-            w[table] = Some(Confirmer::new(types.to_vec()));
+            w[table] = Some(Confirmer::new(types));
         }
     }
 
@@ -243,11 +248,7 @@ impl Workers {
 
     /// Counts of `table` over every worker.
     fn total(&self, table: usize) -> Option<Confirmer> {
-        let mut all: Option<Confirmer> = None;
-        for c in self.0.iter().filter_map(|w| w.get(table)?.as_ref()) {
-            all.get_or_insert_with(|| c.empty_like()).merge(c);
-        }
-        all
+        Confirmer::sum(self.0.iter().filter_map(|w| w.get(table)?.as_ref()))
     }
 }
 
@@ -298,13 +299,7 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanErro
                         visit_records_parallel(path, reader.info(), width, init, |c, r| {
                             c.observe(|j| r.get(j))
                         })?
-                        .map(|(n, parts)| {
-                            let mut all = c.empty_like();
-                            for p in &parts {
-                                all.merge(p);
-                            }
-                            (n, Some(all))
-                        })
+                        .map(|(n, parts)| (n, Confirmer::sum(parts.iter())))
                     }
                     None => count_records_parallel(path, reader.info(), width)?.map(|n| (n, None)),
                 };

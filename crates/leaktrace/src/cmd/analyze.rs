@@ -98,22 +98,7 @@ pub fn print_human(a: &Analysis, out: &std::path::Path, color: bool) {
         );
     }
     if let Some(ctx) = &a.context {
-        // The span holding 99 % of the persons, so that a stray link does not stretch it.
-        let total: u64 = ctx.values.iter().map(|v| v.persons).sum();
-        let mut seen = 0u64;
-        let (mut from, mut to) = (None, None);
-        for v in &ctx.values {
-            seen += v.persons;
-            if from.is_none() && seen * 200 > total {
-                from = Some(&v.value);
-            }
-            if to.is_none() && seen * 200 >= total * 199 {
-                to = Some(&v.value);
-            }
-        }
-        if let (Some(from), Some(to), Some(peak)) =
-            (from, to, ctx.values.iter().max_by_key(|v| v.persons))
-        {
+        if let (Some((from, to)), Some(peak)) = (ctx.span(0.99), ctx.peak()) {
             let span = if from == to {
                 format!("in {from}")
             } else {
