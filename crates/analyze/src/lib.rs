@@ -308,6 +308,24 @@ pub struct Analysis {
     /// The estimated Fellegi-Sunter model (m, u per level, prior).
     pub model: Model,
     pub seconds: f64,
+    /// Where the time went (terminal summary only; not in `analysis.json`).
+    #[serde(skip)]
+    pub phases: Phases,
+}
+
+/// Seconds spent in each phase of [`analyze`].
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Phases {
+    /// Reading, typing, fingerprinting and linking the rows (streamed together).
+    pub link: f64,
+    /// Estimating the model by EM and keeping each row's best candidate.
+    pub model: f64,
+    /// Verdict, attribution, categories and the other summaries.
+    pub summary: f64,
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
 }
 
 fn find_column(names: &[String], wanted: &str) -> Option<usize> {
@@ -481,9 +499,11 @@ pub fn analyze(
             .join()
             .map_err(|_| AnalyzeError::Input(format!("{shown}: the reader thread failed")))
     })?;
+    let t_link = started.elapsed();
     let threshold = opts.threshold.unwrap_or(0.5);
     let (digest, (model, links)) =
         rayon::join(|| sha256(path), || linker.finish(LinkOptions { threshold }));
+    let t_finish = started.elapsed();
     let snaps: Vec<&SnapshotInfo> = index.snapshots.iter().map(|(s, _)| s).collect();
     let profile = FormatProfile::build(reader.info(), &info.name, &columns, &overridden, &rows);
     let attribution = attribute(&snaps, &links, &profile);
@@ -677,7 +697,12 @@ pub fn analyze(
         context,
         affected,
         model,
-        seconds: (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
+        seconds: round2(started.elapsed().as_secs_f64()),
+        phases: Phases {
+            link: round2(t_link.as_secs_f64()),
+            model: round2((t_finish - t_link).as_secs_f64()),
+            summary: round2((started.elapsed() - t_finish).as_secs_f64()),
+        },
     };
     Ok((analysis, links))
 }

@@ -18,6 +18,7 @@ pub mod context;
 mod enroll;
 pub mod fingerprint;
 mod key;
+pub mod postings;
 pub mod profile;
 pub mod segment;
 
@@ -28,8 +29,9 @@ pub use context::{month_label, month_number, ContextKey};
 pub use enroll::{EnrollOptions, EnrollReport, Timings};
 pub use fingerprint::{Cache, Domain, Fingerprinter, Fp, NameKind, RowPrints};
 pub use key::Key;
+pub use postings::{Postings, PostingsIter};
 pub use profile::{ColumnProfile, FormatProfile};
-pub use segment::{Postings, Segment, SegmentMeta};
+pub use segment::{Segment, SegmentMeta};
 
 /// Errors from the index.
 #[derive(Debug, thiserror::Error)]

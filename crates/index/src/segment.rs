@@ -4,18 +4,23 @@
 //!
 //! | file          | content                                                                 |
 //! |---------------|-------------------------------------------------------------------------|
-//! | `ids.bin`     | person ids, concatenated; `ids.off` their u64 offsets (persons + 1)      |
-//! | `ids.sorted`  | u32 ordinals sorted by id (id → ordinal by binary search)                |
+//! | `ids.bin`     | person ids, concatenated; `ids.off` their u32 offsets (persons + 1)      |
+//! | `ids.hash`    | open-addressing table id hash → (hash tag, ordinal + 1)                  |
 //! | `present.bin` | u64 per person: bit mask of the [`Domain`]s the source holds for them   |
-//! | `fps.bin`     | distinct fingerprints, 16 bytes big-endian, sorted                       |
-//! | `fanout.bin`  | 65 537 u32: first fingerprint index per top-16-bit prefix               |
-//! | `post.off`    | u32 per fingerprint + 1: start of its postings                           |
-//! | `post.bin`    | u32 person ordinals, sorted per fingerprint (term frequency = length)    |
+//! | `fps.bin`     | one 10-byte record per distinct fingerprint, sorted: the 48 bits after   |
+//! |               | its 16-bit prefix (big-endian), then a u32: the only person's ordinal    |
+//! |               | with [`SINGLE`] set, or the u32 word of its posting list in `post.bin`   |
+//! | `fanout.bin`  | 65 537 u32: first record per top-16-bit prefix                           |
+//! | `post.bin`    | posting lists of two persons or more ([`crate::postings`]): plain u32   |
+//! |               | ordinals when short, delta-packed in blocks when long                    |
 //! | `names.bin`   | (deletion fingerprint, exact name fingerprint) pairs sorted: one-edit    |
 //! |               | neighbourhoods of the names in the segment                               |
 //! | `context.bin` | the persons' context attribute (month of the first `date` column),       |
 //! |               | encrypted and authenticated (see [`crate::context`]); optional          |
 //! | `meta.json`   | counts and the BLAKE3 checksum of every file                             |
+//!
+//! The index keeps the top 64 bits of each 128-bit keyed fingerprint: with 10⁸ distinct
+//! fingerprints the chance that a lookup meets another value's fingerprint is about 10⁻¹¹.
 //!
 //! [`SegmentBuilder`] writes a segment into a private directory, streaming: fingerprints are
 //! spilled into 256 buckets by prefix, then each bucket is sorted on its own (in parallel), so
@@ -35,12 +40,23 @@ use serde::{Deserialize, Serialize};
 
 use crate::context::{ContextKey, CONTEXT_FILE, CONTEXT_OVERHEAD};
 use crate::fingerprint::{Domain, Fingerprinter, Fp, NameKind, RowPrints};
+use crate::postings::{encode, prefetch, u32_at, Postings, SINGLE};
 use crate::IndexError;
 
-/// Version of the segment layout.
-pub const SEGMENT_VERSION: u32 = 1;
+/// Version of the segment layout (2: 64-bit fingerprints in 10-byte records, inline
+/// singletons, packed long posting lists, u32 id offsets).
+pub const SEGMENT_VERSION: u32 = 2;
 const BUCKETS: usize = 256;
-const SPILL_ENTRY: usize = 20;
+/// A spilled (fingerprint, ordinal): u64 + u32.
+const SPILL_ENTRY: usize = 12;
+/// Bytes of a `fps.bin` record.
+const RECORD: usize = 10;
+
+/// The part of a fingerprint the index keeps: its top 64 bits.
+#[inline]
+fn fp64(fp: Fp) -> u64 {
+    (fp >> 64) as u64
+}
 
 /// Counts and checksums of a segment (`meta.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -145,8 +161,9 @@ impl SegmentBuilder {
                 for (i, e) in chunk.iter().enumerate() {
                     let ord = base + (c * 2048 + i) as u32;
                     for (_, fp) in &e.prints.prints {
-                        let b = &mut out[(fp >> 120) as usize];
-                        b.extend_from_slice(&fp.to_le_bytes());
+                        let k = fp64(*fp);
+                        let b = &mut out[(k >> 56) as usize];
+                        b.extend_from_slice(&k.to_le_bytes());
                         b.extend_from_slice(&ord.to_le_bytes());
                     }
                 }
@@ -191,17 +208,18 @@ impl SegmentBuilder {
 
     /// Open-addressing table id → ordinal + 1 (0 = empty slot), load factor ≤ 0.5, linear
     /// probing from [`id_hash`]: person lookups in O(1) page reads instead of a binary search.
-    fn id_table(&self) -> Vec<u32> {
+    fn id_table(&self) -> Vec<u64> {
         let n = self.present.len();
-        let slots = (2 * n).next_power_of_two().max(2);
+        let slots = id_slots(n);
         let mask = slots - 1;
-        let mut table = vec![0u32; slots];
+        let mut table = vec![0u64; slots];
         for ord in 0..n {
-            let mut i = id_hash(self.id(ord)) as usize & mask;
+            let h = id_hash(self.id(ord));
+            let mut i = h as usize & mask;
             while table[i] != 0 {
                 i = (i + 1) & mask;
             }
-            table[i] = ord as u32 + 1;
+            table[i] = id_slot(h, ord as u32);
         }
         table
     }
@@ -229,12 +247,16 @@ impl SegmentBuilder {
         self.spills.clear();
         let mut files = Files::new(&dir);
         // Persons.
+        if self.ids.len() > u32::MAX as usize {
+            return Err(IndexError::Format(
+                "person ids over 4 GiB in one segment".into(),
+            ));
+        }
         files.write("ids.bin", &self.ids)?;
-        files.write("ids.off", &le_u64(&self.id_offsets))?;
-        let order = self.sorted_ids();
-        files.write("ids.sorted", &le_u32(&order))?;
-        drop(order);
-        files.write("ids.hash", &le_u32(&self.id_table()))?;
+        let offsets: Vec<u32> = self.id_offsets.iter().map(|&o| o as u32).collect();
+        files.write("ids.off", &le_u32(&offsets))?;
+        drop(offsets);
+        files.write("ids.hash", &le_u64(&self.id_table()))?;
         files.write("present.bin", &le_u64(&self.present))?;
         if let Some((_, key)) = &self.context_attr {
             files.write(CONTEXT_FILE, &key.seal(&self.context)?)?;
@@ -258,17 +280,22 @@ impl SegmentBuilder {
         files.write("names.bin", &nb)?;
         drop(nb);
         // Fingerprints and postings, bucket by bucket (buckets are in prefix order).
+        if self.present.len() >= SINGLE as usize {
+            return Err(IndexError::Format(
+                "more than 2 billion persons in one segment".into(),
+            ));
+        }
         let mut fps_w = files.stream("fps.bin")?;
-        let mut off_w = files.stream("post.off")?;
         let mut post_w = files.stream("post.bin")?;
         let mut fanout = vec![0u32; 65_537];
         let mut next_prefix = 0usize;
         let mut n_fp: u64 = 0;
         let mut n_post: u64 = 0;
+        let mut post_words: u64 = 0;
         let wave = rayon::current_num_threads().max(1) * 2;
         let buckets: Vec<usize> = (0..BUCKETS).collect();
         for chunk in buckets.chunks(wave) {
-            // Sort each bucket on its own core; lay out its fingerprints, counts and postings.
+            // Sort each bucket on its own core; lay out its records and posting lists.
             let laid: Vec<Result<Bucket, IndexError>> = chunk
                 .par_iter()
                 .map(|b| {
@@ -278,68 +305,86 @@ impl SegmentBuilder {
                         .and_then(|mut f| f.read_to_end(&mut bytes))
                         .map_err(|e| IndexError::io(&p, e))?;
                     let _ = fs::remove_file(&p);
-                    let mut v: Vec<(Fp, u32)> = bytes
+                    let mut v: Vec<(u64, u32)> = bytes
                         .chunks_exact(SPILL_ENTRY)
                         .map(|c| {
-                            let mut f = [0u8; 16];
-                            f.copy_from_slice(&c[..16]);
+                            let mut f = [0u8; 8];
+                            f.copy_from_slice(&c[..8]);
                             let mut o = [0u8; 4];
-                            o.copy_from_slice(&c[16..]);
-                            (u128::from_le_bytes(f), u32::from_le_bytes(o))
+                            o.copy_from_slice(&c[8..]);
+                            (u64::from_le_bytes(f), u32::from_le_bytes(o))
                         })
                         .collect();
                     drop(bytes);
                     v.sort_unstable();
                     v.dedup();
                     let mut out = Bucket::default();
-                    out.post.reserve(v.len() * 4);
+                    let mut list = Vec::new();
                     let mut i = 0;
                     while i < v.len() {
                         let fp = v[i].0;
-                        out.fps.push(fp);
-                        let start = i;
+                        list.clear();
                         while i < v.len() && v[i].0 == fp {
-                            out.post.extend_from_slice(&v[i].1.to_le_bytes());
+                            list.push(v[i].1);
                             i += 1;
                         }
-                        out.counts.push((i - start) as u32);
+                        let val = if list.len() == 1 {
+                            SINGLE | list[0]
+                        } else {
+                            let word = u32::try_from(out.post.len() / 4)
+                                .ok()
+                                .filter(|w| *w < SINGLE)
+                                .ok_or_else(|| {
+                                    IndexError::Format("posting lists over 8 GiB".into())
+                                })?;
+                            encode(&list, &mut out.post)?;
+                            word
+                        };
+                        out.records.push((fp, val));
+                        out.postings += list.len() as u64;
                     }
                     Ok(out)
                 })
                 .collect();
             for bucket in laid {
                 let bucket = bucket?;
-                let mut fps = Vec::with_capacity(bucket.fps.len() * 16);
-                let mut offs = Vec::with_capacity(bucket.fps.len() * 4);
-                for (fp, c) in bucket.fps.iter().zip(&bucket.counts) {
-                    let prefix = (fp >> 112) as usize;
+                let mut recs = Vec::with_capacity(bucket.records.len() * RECORD);
+                for &(fp, val) in &bucket.records {
+                    let prefix = (fp >> 48) as usize;
                     while next_prefix <= prefix {
                         fanout[next_prefix] = n_fp as u32;
                         next_prefix += 1;
                     }
-                    fps.extend_from_slice(&fp.to_be_bytes());
-                    offs.extend_from_slice(&(n_post as u32).to_le_bytes());
-                    n_post += u64::from(*c);
+                    let val = if val & SINGLE != 0 {
+                        val
+                    } else {
+                        let w = post_words + u64::from(val);
+                        if w >= u64::from(SINGLE) {
+                            return Err(IndexError::Format("posting lists over 8 GiB".into()));
+                        }
+                        w as u32
+                    };
+                    recs.extend_from_slice(&fp.to_be_bytes()[2..]);
+                    recs.extend_from_slice(&val.to_le_bytes());
                     n_fp += 1;
                 }
-                fps_w.put(&fps)?;
-                off_w.put(&offs)?;
+                if n_fp > u64::from(u32::MAX) {
+                    return Err(IndexError::Format(
+                        "more than 4 billion fingerprints in one segment".into(),
+                    ));
+                }
+                n_post += bucket.postings;
+                post_words += bucket.post.len() as u64 / 4;
+                fps_w.put(&recs)?;
                 post_w.put(&bucket.post)?;
             }
         }
-        if n_post > u32::MAX as u64 {
-            return Err(IndexError::Format(
-                "more than 4 billion postings in one segment".into(),
-            ));
-        }
-        off_w.put(&(n_post as u32).to_le_bytes())?;
-        // fanout[p] = index of the first fingerprint whose 16-bit prefix is ≥ p.
+        // fanout[p] = index of the first record whose 16-bit prefix is ≥ p.
         while next_prefix < fanout.len() {
             fanout[next_prefix] = n_fp as u32;
             next_prefix += 1;
         }
         files.finish(fps_w)?;
-        files.finish(off_w)?;
         files.finish(post_w)?;
         files.write("fanout.bin", &le_u32(&fanout))?;
         let meta = SegmentMeta {
@@ -359,6 +404,17 @@ impl SegmentBuilder {
         sync_dir(&dir)?;
         Ok(meta)
     }
+}
+
+/// Slots of the id table of `n` persons: a power of two, load at most 2/3.
+fn id_slots(n: usize) -> usize {
+    (n + n / 2 + 1).next_power_of_two().max(2)
+}
+
+/// An id table slot: the top 32 bits of the id's hash (a tag that spares reading the ids of
+/// other persons met while probing), then the ordinal + 1 (0 = empty).
+fn id_slot(hash: u64, ord: u32) -> u64 {
+    (hash & 0xffff_ffff_0000_0000) | (u64::from(ord) + 1)
 }
 
 /// The stable hash of person ids used by `ids.hash` (FNV-1a, then a 64-bit finaliser).
@@ -394,12 +450,13 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), IndexError> {
         .map_err(|e| IndexError::io(dir, e))
 }
 
-/// One bucket laid out: its sorted distinct fingerprints, their posting counts and postings.
+/// One bucket laid out: its sorted distinct fingerprints with their record values, its posting
+/// lists (words counted from the bucket's start) and its number of postings.
 #[derive(Default)]
 struct Bucket {
-    fps: Vec<Fp>,
-    counts: Vec<u32>,
+    records: Vec<(u64, u32)>,
     post: Vec<u8>,
+    postings: u64,
 }
 
 /// Writes files with checksums.
@@ -476,13 +533,10 @@ pub struct Segment {
     pub meta: SegmentMeta,
     ids: Mmap,
     id_off: Mmap,
-    sorted: Mmap,
-    /// `ids.hash` (absent in segments written before it existed: binary search instead).
-    hash: Option<Mmap>,
+    hash: Mmap,
     present: Mmap,
     fps: Mmap,
     fanout: Mmap,
-    post_off: Mmap,
     post: Mmap,
     names: Mmap,
     /// `context.bin`, encrypted (absent in older segments and without a date column).
@@ -504,11 +558,6 @@ fn map(path: &Path) -> Result<Mmap, IndexError> {
 }
 
 #[inline]
-fn u32_at(b: &[u8], i: usize) -> u32 {
-    u32::from_le_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]])
-}
-
-#[inline]
 fn u64_at(b: &[u8], i: usize) -> u64 {
     let mut x = [0u8; 8];
     x.copy_from_slice(&b[8 * i..8 * i + 8]);
@@ -522,67 +571,6 @@ fn fp_at(b: &[u8], i: usize) -> Fp {
     u128::from_be_bytes(x)
 }
 
-/// A person's postings in one segment: sorted ordinals.
-#[derive(Clone, Copy)]
-pub struct Postings<'a>(&'a [u8]);
-
-impl<'a> Postings<'a> {
-    /// Number of persons (the term frequency in this segment).
-    pub fn len(&self) -> usize {
-        self.0.len() / 4
-    }
-
-    /// Whether empty.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The i-th ordinal.
-    pub fn get(&self, i: usize) -> u32 {
-        u32_at(self.0, i)
-    }
-
-    /// Whether `ord` is in the list. Ordinals of a common value spread evenly over the
-    /// segment, so interpolation finds the spot in a few probes of a list of millions; a
-    /// binary search finishes when the guesses stop shrinking the range.
-    pub fn contains(&self, ord: u32) -> bool {
-        let (mut lo, mut hi) = (0usize, self.len());
-        let mut probes = 0;
-        while hi - lo > 16 && probes < 4 {
-            probes += 1;
-            let (a, b) = (self.get(lo), self.get(hi - 1));
-            if ord < a || ord > b {
-                return false;
-            }
-            if a == b {
-                return ord == a;
-            }
-            let guess =
-                lo + ((u64::from(ord - a) * (hi - lo - 1) as u64) / u64::from(b - a)) as usize;
-            match self.get(guess).cmp(&ord) {
-                std::cmp::Ordering::Equal => return true,
-                std::cmp::Ordering::Less => lo = guess + 1,
-                std::cmp::Ordering::Greater => hi = guess,
-            }
-        }
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            match self.get(mid).cmp(&ord) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return true,
-            }
-        }
-        false
-    }
-
-    /// Iterate over the ordinals.
-    pub fn iter(&self) -> impl Iterator<Item = u32> + 'a {
-        let b = self.0;
-        (0..b.len() / 4).map(move |i| u32_at(b, i))
-    }
-}
-
 impl Segment {
     /// Open a published segment; with `verify`, check every file against its checksum.
     pub fn open(dir: &Path, verify: bool) -> Result<Segment, IndexError> {
@@ -592,7 +580,8 @@ impl Segment {
                 .map_err(|e| IndexError::Corrupt(format!("{}: {e}", mp.display())))?;
         if meta.version != SEGMENT_VERSION {
             return Err(IndexError::Corrupt(format!(
-                "{}: segment version {} (this leaktrace reads {SEGMENT_VERSION})",
+                "{}: segment version {} (this leaktrace reads {SEGMENT_VERSION}; enrol the \
+                 source again into a new workspace)",
                 dir.display(),
                 meta.version
             )));
@@ -632,16 +621,10 @@ impl Segment {
         let seg = Segment {
             ids: open("ids.bin")?,
             id_off: open("ids.off")?,
-            sorted: open("ids.sorted")?,
-            hash: if meta.files.contains_key("ids.hash") {
-                Some(open("ids.hash")?)
-            } else {
-                None
-            },
+            hash: open("ids.hash")?,
             present: open("present.bin")?,
             fps: open("fps.bin")?,
             fanout: open("fanout.bin")?,
-            post_off: open("post.off")?,
             post: open("post.bin")?,
             names: open("names.bin")?,
             context: if meta.context.is_some() {
@@ -661,21 +644,16 @@ impl Segment {
         };
         let n = seg.meta.persons as usize;
         let f = seg.meta.fingerprints as usize;
-        if seg.id_off.len() != 8 * (n + 1)
-            || seg.sorted.len() != 4 * n
+        if seg.id_off.len() != 4 * (n + 1)
             || seg.present.len() != 8 * n
-            || seg.fps.len() != 16 * f
-            || seg.post_off.len() != 4 * (f + 1)
+            || seg.fps.len() != RECORD * f
             || seg.fanout.len() != 4 * 65_537
-            || seg.post.len() as u64 != 4 * seg.meta.postings
+            || !seg.post.len().is_multiple_of(4)
+            || seg.hash.len() != 8 * id_slots(n)
             || seg
                 .context
                 .as_ref()
                 .is_some_and(|c| c.len() != CONTEXT_OVERHEAD + 2 * n)
-            || seg
-                .hash
-                .as_ref()
-                .is_some_and(|h| h.len() < 8 || !(h.len() / 4).is_power_of_two() || h.len() / 4 < n)
         {
             return Err(IndexError::Corrupt(format!(
                 "{}: file sizes disagree with meta.json",
@@ -692,45 +670,48 @@ impl Segment {
 
     /// Person id of an ordinal.
     pub fn id(&self, ord: u32) -> &str {
-        let a = u64_at(&self.id_off, ord as usize) as usize;
-        let b = u64_at(&self.id_off, ord as usize + 1) as usize;
-        std::str::from_utf8(&self.ids[a..b]).unwrap_or("")
+        std::str::from_utf8(self.id_bytes(ord)).unwrap_or("")
     }
 
-    fn id_bytes(&self, ord: u32) -> &[u8] {
-        let a = u64_at(&self.id_off, ord as usize) as usize;
-        let b = u64_at(&self.id_off, ord as usize + 1) as usize;
+    /// Person id of an ordinal, as stored (UTF-8 bytes).
+    pub fn id_bytes(&self, ord: u32) -> &[u8] {
+        let a = u32_at(&self.id_off, ord as usize) as usize;
+        let b = u32_at(&self.id_off, ord as usize + 1) as usize;
         self.ids.get(a..b).unwrap_or(&[])
     }
 
     /// Ordinal of a person id.
     pub fn ordinal(&self, id: &str) -> Option<u32> {
-        if let Some(table) = &self.hash {
-            let mask = table.len() / 4 - 1;
-            let mut i = id_hash(id.as_bytes()) as usize & mask;
-            for _ in 0..=mask {
-                let slot = u32_at(table, i);
-                if slot == 0 || slot as usize > self.persons() {
-                    return None;
-                }
-                if self.id_bytes(slot - 1) == id.as_bytes() {
-                    return Some(slot - 1);
-                }
-                i = (i + 1) & mask;
+        let table = &self.hash;
+        let mask = table.len() / 8 - 1;
+        let h = id_hash(id.as_bytes());
+        let tag = h & 0xffff_ffff_0000_0000;
+        let mut i = h as usize & mask;
+        for _ in 0..=mask {
+            let slot = u64_at(table, i);
+            let ord = (slot & 0xffff_ffff) as usize;
+            if ord == 0 || ord > self.persons() {
+                return None;
             }
-            return None;
-        }
-        let (mut lo, mut hi) = (0usize, self.persons());
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            let o = u32_at(&self.sorted, mid);
-            match self.id_bytes(o).cmp(id.as_bytes()) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return Some(o),
+            if slot & 0xffff_ffff_0000_0000 == tag && self.id_bytes(ord as u32 - 1) == id.as_bytes()
+            {
+                return Some(ord as u32 - 1);
             }
+            i = (i + 1) & mask;
         }
         None
+    }
+
+    /// Ask the CPU to fetch the id table slot where a lookup of `id` starts
+    /// ([`Segment::ordinal`]), to look many ids up without waiting for each.
+    pub fn prefetch_ordinal(&self, id: &str) {
+        let mask = self.hash.len() / 8 - 1;
+        prefetch(&self.hash, 8 * (id_hash(id.as_bytes()) as usize & mask));
+    }
+
+    /// Ask the CPU to fetch the offsets [`Segment::id_bytes`] will read for `ord`.
+    pub fn prefetch_id(&self, ord: u32) {
+        prefetch(&self.id_off, 4 * ord as usize);
     }
 
     /// Whether any person of the segment has a fingerprint of domain `d` (lookups of
@@ -749,17 +730,17 @@ impl Segment {
         u64_at(&self.present, ord as usize)
     }
 
-    /// The range of `fps` holding `fp` if present (its fan-out bucket), and the small window
-    /// of it where the fingerprint should sit: keyed fingerprints are uniform, so the next 16
+    /// The range of records holding `fp` if present (its fan-out bucket), and the small
+    /// window of it where the record should sit: keyed fingerprints are uniform, so the next 16
     /// bits guess the position (one or two cache lines instead of ten jumps).
-    fn window(&self, fp: Fp) -> ((usize, usize), (usize, usize)) {
-        let p = (fp >> 112) as usize;
+    fn window(&self, k: u64) -> ((usize, usize), (usize, usize)) {
+        let p = (k >> 48) as usize;
         let (lo, hi) = (
             u32_at(&self.fanout, p) as usize,
             u32_at(&self.fanout, p + 1) as usize,
         );
         if hi - lo > 16 {
-            let guess = lo + ((((fp >> 96) & 0xffff) as usize * (hi - lo)) >> 16);
+            let guess = lo + ((((k >> 32) & 0xffff) as usize * (hi - lo)) >> 16);
             let (a, b) = (guess.saturating_sub(8).max(lo), (guess + 8).min(hi));
             if a < b {
                 return ((lo, hi), (a, b));
@@ -768,26 +749,35 @@ impl Segment {
         ((lo, hi), (lo, hi))
     }
 
+    /// The 48 bits of record `i`'s fingerprint after its prefix.
+    #[inline]
+    fn key_at(&self, i: usize) -> u64 {
+        let r = &self.fps[RECORD * i..RECORD * i + 6];
+        u64::from_be_bytes([0, 0, r[0], r[1], r[2], r[3], r[4], r[5]])
+    }
+
     /// Ask the CPU to fetch the cache lines a lookup of `fp` will read first. Prefetching a
     /// whole batch before looking it up overlaps the cache misses instead of paying them one
     /// after another (see [`postings_batch`]).
     pub fn prefetch(&self, fp: Fp) {
-        let (_, (a, b)) = self.window(fp);
-        let mut byte = (16 * a) & !63;
-        while byte < 16 * b {
+        let (_, (a, b)) = self.window(fp64(fp));
+        let mut byte = (RECORD * a) & !63;
+        while byte < RECORD * b {
             prefetch(&self.fps, byte);
             byte += 64;
         }
     }
 
     fn find(&self, fp: Fp) -> Option<usize> {
-        let ((mut lo, mut hi), (a, b)) = self.window(fp);
-        if (a, b) != (lo, hi) && fp_at(&self.fps, a) <= fp && fp <= fp_at(&self.fps, b - 1) {
+        let k = fp64(fp);
+        let key = k & 0xffff_ffff_ffff;
+        let ((mut lo, mut hi), (a, b)) = self.window(k);
+        if (a, b) != (lo, hi) && self.key_at(a) <= key && key <= self.key_at(b - 1) {
             (lo, hi) = (a, b);
         }
         while lo < hi {
             let mid = (lo + hi) / 2;
-            match fp_at(&self.fps, mid).cmp(&fp) {
+            match self.key_at(mid).cmp(&key) {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
                 std::cmp::Ordering::Equal => return Some(mid),
@@ -800,14 +790,24 @@ impl Segment {
     pub fn postings(&self, fp: Fp) -> Postings<'_> {
         match self.find(fp) {
             Some(i) => self.postings_at(i),
-            None => Postings(&[]),
+            None => Postings::default(),
         }
     }
 
+    /// The value of record `i`: an inline ordinal or the word of a posting list.
+    #[inline]
+    fn value_at(&self, i: usize) -> u32 {
+        let r = &self.fps[RECORD * i + 6..RECORD * i + 10];
+        u32::from_le_bytes([r[0], r[1], r[2], r[3]])
+    }
+
     fn postings_at(&self, i: usize) -> Postings<'_> {
-        let a = u32_at(&self.post_off, i) as usize;
-        let b = u32_at(&self.post_off, i + 1) as usize;
-        Postings(&self.post[4 * a..4 * b])
+        let v = self.value_at(i);
+        if v & SINGLE != 0 {
+            Postings::one(v & !SINGLE)
+        } else {
+            Postings::at(&self.post, v as usize)
+        }
     }
 
     /// Exact-name fingerprints one edit away from a deletion fingerprint.
@@ -841,13 +841,10 @@ impl Segment {
             &self.present,
             &self.fps,
             &self.fanout,
-            &self.post_off,
             &self.post,
             &self.names,
-        ]
-        .into_iter()
-        .chain(self.hash.as_ref())
-        {
+            &self.hash,
+        ] {
             let _ = m.advise(memmap2::Advice::Normal);
             #[cfg(target_os = "linux")]
             let _ = m.advise(memmap2::Advice::HugePage);
@@ -889,8 +886,10 @@ pub fn postings_batch<'s>(reqs: &[(&'s Segment, Fp)]) -> Vec<Postings<'s>> {
         .map(|(seg, fp)| {
             let i = seg.find(*fp);
             if let Some(i) = i {
-                prefetch(&seg.post_off, 4 * i);
-                prefetch(&seg.post_off, 4 * i + 4);
+                let v = seg.value_at(i);
+                if v & SINGLE == 0 {
+                    prefetch(&seg.post, 4 * v as usize);
+                }
             }
             i
         })
@@ -899,32 +898,21 @@ pub fn postings_batch<'s>(reqs: &[(&'s Segment, Fp)]) -> Vec<Postings<'s>> {
         .zip(found)
         .map(|((seg, _), i)| match i {
             Some(i) => {
-                // Membership tests read the first and last ordinals first.
+                // Membership tests read the first and last ordinals (or skip entries) first.
                 let p = seg.postings_at(i);
-                prefetch(p.0, 0);
-                prefetch(p.0, p.0.len().saturating_sub(4));
+                let head = p.head();
+                prefetch(head, 0);
+                prefetch(head, head.len().saturating_sub(4));
                 p
             }
-            None => Postings(&[]),
+            None => Postings::default(),
         })
         .collect()
 }
 
-/// Hint the CPU to load the cache line holding `b[byte]` (nothing if out of range).
-#[inline]
-fn prefetch(b: &[u8], byte: usize) {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(x) = b.get(byte) {
-        // SAFETY: a prefetch is only a hint: it never faults and reads nothing into the
-        // program; the pointer comes from a live slice.
-        unsafe {
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                (x as *const u8).cast::<i8>(),
-            )
-        };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (b, byte);
+/// Hint the CPU to load the first cache line of `b` (see [`Segment::id_bytes`]).
+pub fn prefetch_bytes(b: &[u8]) {
+    prefetch(b, 0);
 }
 
 /// Whether `d` is held in postings (deletion variants live in the names table instead).

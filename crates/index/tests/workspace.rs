@@ -152,9 +152,10 @@ fn enrol_registry_and_extracts_with_snapshots() {
     let nir = leaktrace_pii::nir::parse(row[5]).unwrap();
     let post = reg.postings(f.fp(Domain::Nir, nir.as_str()));
     assert_eq!(post.len(), 1);
-    assert_eq!(reg.id(post.get(0)), row[0]);
-    assert_eq!(reg.ordinal(row[0]), Some(post.get(0)));
-    assert!(reg.present(post.get(0)) & Domain::Email.bit() != 0);
+    let ord = post.get(0).unwrap();
+    assert_eq!(reg.id(ord), row[0]);
+    assert_eq!(reg.ordinal(row[0]), Some(ord));
+    assert!(reg.present(ord) & Domain::Email.bit() != 0);
     // Term frequencies: a frequent surname has many postings, a NIR one.
     let last = f.fp(Domain::LastExact, &leaktrace_pii::name::canonical(row[2]));
     assert!(!reg.postings(last).is_empty());

@@ -12,7 +12,7 @@
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use leaktrace_index::segment::postings_batch;
+use leaktrace_index::segment::{postings_batch, prefetch_bytes};
 use leaktrace_index::{Domain, Fp, Index, NameKind, Postings, RowPrints, Segment};
 use serde::Serialize;
 
@@ -253,7 +253,9 @@ impl Default for LinkOptions {
 /// Accumulates pairs over a streamed dump, then decides.
 pub struct Linker<'a> {
     index: &'a Index,
-    pairs: Vec<Pair>,
+    /// The pairs, one chunk per [`Linker::add`]: appending never copies what is stored.
+    chunks: Vec<Vec<Pair>>,
+    pairs: usize,
     rows: u64,
     candidates: FxHashMap<u64, u32>,
 }
@@ -261,7 +263,7 @@ pub struct Linker<'a> {
 impl std::fmt::Debug for Linker<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Linker")
-            .field("pairs", &self.pairs.len())
+            .field("pairs", &self.pairs)
             .finish()
     }
 }
@@ -305,6 +307,18 @@ enum LevelFps {
     },
 }
 
+/// The postings of an exact value in one segment: asked in a batch (index in it), or known
+/// from blocking.
+enum Lookup<'a> {
+    Asked(usize),
+    Known(Postings<'a>),
+}
+
+/// Bit of segment `si` in a set of segments (segments from the 64th on share the last bit).
+fn seg_bit(si: usize) -> u64 {
+    1 << si.min(63)
+}
+
 fn domains_of(f: &FieldDef) -> impl Iterator<Item = Domain> + '_ {
     f.levels.iter().map(|l| match l.1 {
         Same(d) => d,
@@ -317,14 +331,24 @@ impl<'a> Linker<'a> {
     pub fn new(index: &'a Index) -> Linker<'a> {
         Linker {
             index,
-            pairs: Vec::new(),
+            chunks: Vec::new(),
+            pairs: 0,
             rows: 0,
             candidates: FxHashMap::default(),
         }
     }
 
-    fn prepare(&self, p: &RowPrints) -> Prepared<'a> {
+    /// The row's evidence. Exact values are looked up in the segments holding a candidate
+    /// (bit `si` of `located`) and in the largest one (term frequencies); identifiers in every
+    /// segment (who else holds them). `known` are lookups already made for blocking.
+    fn prepare(
+        &self,
+        p: &RowPrints,
+        located: u64,
+        known: &[(usize, Fp, Postings<'a>)],
+    ) -> Prepared<'a> {
         let segs = &self.index.snapshots;
+        let big = (0..segs.len()).max_by_key(|&si| segs[si].0.persons);
         let mut levels = Vec::with_capacity(NF);
         let mut has = [false; NF];
         let tf = [0f32; NF];
@@ -367,24 +391,38 @@ impl<'a> Linker<'a> {
         // The exact values' postings in every segment, looked up once for all candidates.
         // (field, segment, fingerprint) in order, looked up as one batch.
         let mut reqs: Vec<(&'a Segment, Fp)> = Vec::new();
-        let mut slots: Vec<(usize, usize)> = Vec::new();
+        let mut slots: Vec<(usize, usize, Lookup<'a>)> = Vec::new();
         for (fi, lv) in levels.iter().enumerate() {
             if let (Some(LevelFps::Same(fps)), true) = (lv.first(), has[fi]) {
                 let d = domains_of(&FIELDS[fi]).next();
                 for (si, (_, seg)) in segs.iter().enumerate() {
-                    if d.is_none_or(|d| seg.has_domain(d)) {
+                    let wanted =
+                        FIELDS[fi].identifier || located & seg_bit(si) != 0 || Some(si) == big;
+                    if wanted && d.is_none_or(|d| seg.has_domain(d)) {
                         for fp in fps {
-                            reqs.push((seg, *fp));
-                            slots.push((fi, si));
+                            match known.iter().find(|k| k.0 == si && k.1 == *fp) {
+                                Some(k) => slots.push((fi, si, Lookup::Known(k.2))),
+                                None => {
+                                    slots.push((fi, si, Lookup::Asked(reqs.len())));
+                                    reqs.push((seg, *fp));
+                                }
+                            }
                         }
                     }
                 }
             }
         }
         // Slots come in (field, segment) order: one flat list with a range per pair.
-        let exact = postings_batch(&reqs);
+        let looked = postings_batch(&reqs);
+        let exact: Vec<Postings<'a>> = slots
+            .iter()
+            .map(|(_, _, p)| match p {
+                Lookup::Asked(k) => looked[*k],
+                Lookup::Known(p) => *p,
+            })
+            .collect();
         let mut exact_at = vec![(0u32, 0u32); NF * segs.len()];
-        for (k, &(fi, si)) in slots.iter().enumerate() {
+        for (k, &(fi, si, _)) in slots.iter().enumerate() {
             let r = &mut exact_at[fi * segs.len() + si];
             if r.1 == 0 {
                 r.0 = k as u32;
@@ -403,7 +441,7 @@ impl<'a> Linker<'a> {
             names: p.names.clone(),
         };
         // Term frequency of the exact value in the largest segment (the population).
-        if let Some(big) = (0..segs.len()).max_by_key(|&si| segs[si].0.persons) {
+        if let Some(big) = big {
             let n = segs[big].1.persons().max(1) as f32;
             for fi in 0..NF {
                 prep.tf[fi] = prep
@@ -456,10 +494,20 @@ impl<'a> Linker<'a> {
     /// Hits are counted per (segment, ordinal) — no id is read for the thousands of persons a
     /// common block holds — then the best are resolved to ids, merged across segments, and
     /// located in the other segments through their id tables.
-    fn candidates(&self, p: &RowPrints) -> Vec<(String, Vec<(usize, u32)>)> {
+    ///
+    /// Also returns the postings of the row's identifiers (NIR, e-mail, phone, IBAN) per
+    /// segment, looked up for blocking and needed again to compare.
+    #[allow(clippy::type_complexity)]
+    fn candidates(
+        &self,
+        p: &RowPrints,
+    ) -> (
+        Vec<(String, Vec<(usize, u32)>)>,
+        Vec<(usize, Fp, Postings<'a>)>,
+    ) {
         let segs: &'a [(leaktrace_index::SnapshotInfo, Segment)] = &self.index.snapshots;
         let mut reqs: Vec<(&'a Segment, Fp)> = Vec::new();
-        let mut seg_of: Vec<usize> = Vec::new();
+        let mut seg_of: Vec<(usize, Domain)> = Vec::new();
         for (d, fp) in &p.prints {
             if !d.is_blocking() {
                 continue;
@@ -467,13 +515,27 @@ impl<'a> Linker<'a> {
             for (si, (_, seg)) in segs.iter().enumerate() {
                 if seg.has_domain(*d) {
                     reqs.push((seg, *fp));
-                    seg_of.push(si);
+                    seg_of.push((si, *d));
                 }
             }
         }
+        let found = postings_batch(&reqs);
+        let known: Vec<(usize, Fp, Postings<'a>)> = seg_of
+            .iter()
+            .zip(&reqs)
+            .zip(&found)
+            .filter(|(((_, d), _), _)| {
+                matches!(
+                    d,
+                    Domain::Nir | Domain::Email | Domain::Phone | Domain::Iban
+                )
+            })
+            .map(|(((si, _), (_, fp)), post)| (*si, *fp, *post))
+            .collect();
         let mut blocks: Vec<(usize, Postings<'a>)> = seg_of
             .into_iter()
-            .zip(postings_batch(&reqs))
+            .map(|(si, _)| si)
+            .zip(found)
             .filter(|(_, post)| !post.is_empty() && post.len() <= MAX_BLOCK)
             .collect();
         // Small blocks first. A large block (a common name) only adds to the counts of the
@@ -499,41 +561,58 @@ impl<'a> Linker<'a> {
         let top = ranked.first().map_or(0, |r| r.1);
         ranked.retain(|r| 2 * r.1 >= top);
         ranked.truncate(MAX_CANDIDATES * segs.len().max(1));
-        let mut by_id: Vec<(String, u32, Locations)> = Vec::new();
-        let mut pos: FxHashMap<&str, usize> = FxHashMap::default();
-        for ((si, o), n) in ranked {
-            let id = segs[si].1.id(o);
-            match pos.get(id) {
-                Some(&i) => {
-                    by_id[i].1 += n;
-                    by_id[i].2.push((si, o));
+        // Merge a person's hits across segments by id (a handful of ids: a linear scan). Each
+        // step's memory is requested for all of them before it is read.
+        for ((si, o), _) in &ranked {
+            segs[*si].1.prefetch_id(*o);
+        }
+        let ids: Vec<&'a [u8]> = ranked
+            .iter()
+            .map(|((si, o), _)| {
+                let id = segs[*si].1.id_bytes(*o);
+                prefetch_bytes(id);
+                id
+            })
+            .collect();
+        let mut by_id: Vec<(&'a [u8], u32, Locations)> = Vec::new();
+        for (((si, o), n), id) in ranked.into_iter().zip(ids) {
+            match by_id.iter_mut().find(|c| c.0 == id) {
+                Some(c) => {
+                    c.1 += n;
+                    c.2.push((si, o));
                 }
-                None => {
-                    pos.insert(id, by_id.len());
-                    by_id.push((id.to_string(), n, vec![(si, o)]));
-                }
+                None => by_id.push((id, n, vec![(si, o)])),
             }
         }
-        by_id.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        by_id.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         // A person sharing four blocking keys with the row leaves no chance to the hundreds
         // sharing one common name: keep those with at least half the best count.
         let best = by_id.first().map_or(0, |c| c.1);
         by_id.retain(|c| 2 * c.1 >= best);
         by_id.truncate(MAX_CANDIDATES);
-        by_id
+        // Locate each candidate in the segments where blocking did not find them.
+        let mut cands: Vec<(String, Locations)> = by_id
             .into_iter()
-            .map(|(id, _, mut locs)| {
-                for (si, (_, seg)) in segs.iter().enumerate() {
-                    if !locs.iter().any(|l| l.0 == si) {
-                        if let Some(o) = seg.ordinal(&id) {
-                            locs.push((si, o));
-                        }
+            .map(|(id, _, locs)| (String::from_utf8_lossy(id).into_owned(), locs))
+            .collect();
+        for (id, locs) in &cands {
+            for (si, (_, seg)) in segs.iter().enumerate() {
+                if !locs.iter().any(|l| l.0 == si) {
+                    seg.prefetch_ordinal(id);
+                }
+            }
+        }
+        for (id, locs) in &mut cands {
+            for (si, (_, seg)) in segs.iter().enumerate() {
+                if !locs.iter().any(|l| l.0 == si) {
+                    if let Some(o) = seg.ordinal(id) {
+                        locs.push((si, o));
                     }
                 }
-                locs.sort_unstable();
-                (id, locs)
-            })
-            .collect()
+            }
+            locs.sort_unstable();
+        }
+        (cands, known)
     }
 
     fn compare(
@@ -638,16 +717,28 @@ impl<'a> Linker<'a> {
 
     /// Pairs of one row (thread-safe: call from many threads, then [`Linker::add`]).
     pub fn pairs_of(&self, row: u64, prints: &RowPrints) -> Vec<Pair> {
-        let cands = self.candidates(prints);
+        let (cands, known) = self.candidates(prints);
         if cands.is_empty() {
             return Vec::new();
         }
+        let mut located = 0u64;
         for (_, locs) in &cands {
             for &(si, o) in locs {
                 self.index.snapshots[si].1.prefetch_person(o);
+                located |= seg_bit(si);
             }
         }
-        let prep = self.prepare(prints);
+        let prep = self.prepare(prints, located, &known);
+        // What the comparisons will test first, for every candidate at once.
+        for (_, locs) in &cands {
+            for &(si, o) in locs {
+                for fi in (0..NF).filter(|&fi| prep.has[fi]) {
+                    for post in prep.exact(fi, si) {
+                        post.prefetch(o);
+                    }
+                }
+            }
+        }
         let row_fields = (0..NF).fold(0u16, |m, fi| m | (u16::from(prep.has[fi]) << fi));
         cands
             .into_iter()
@@ -676,26 +767,30 @@ impl<'a> Linker<'a> {
     /// Record the pairs of rows processed (in row order for determinism).
     pub fn add(&mut self, rows: u64, pairs: Vec<Vec<Pair>>) {
         self.rows += rows;
+        let mut chunk = Vec::with_capacity(pairs.iter().map(Vec::len).sum());
         for p in pairs {
             if let Some(first) = p.first() {
                 self.candidates.insert(first.row, p.len() as u32);
             }
-            self.pairs.extend(p);
+            chunk.extend(p);
         }
+        self.pairs += chunk.len();
+        self.chunks.push(chunk);
+    }
+
+    /// Every pair, in row order.
+    fn pairs(&self) -> impl Iterator<Item = &Pair> {
+        self.chunks.iter().flatten()
     }
 
     /// Estimate the model on the pairs and keep the best candidate of every row.
     pub fn finish(self, opts: LinkOptions) -> (Model, Vec<RowLink>) {
         let mut model = initial_model();
-        if !self.pairs.is_empty() {
+        if self.pairs > 0 {
             // EM on at most 400 000 pairs, taken at a fixed stride (deterministic).
-            let stride = (self.pairs.len() / 400_000).max(1);
-            let sample: Vec<Comparison> = self
-                .pairs
-                .iter()
-                .step_by(stride)
-                .map(Pair::comparison)
-                .collect();
+            let stride = (self.pairs / 400_000).max(1);
+            let sample: Vec<Comparison> =
+                self.pairs().step_by(stride).map(Pair::comparison).collect();
             if let Ok((m, _)) = estimate(&model, &sample, EmOptions::default()) {
                 model = m;
             }
@@ -712,18 +807,22 @@ impl<'a> Linker<'a> {
             .max()
             .unwrap_or(1)
             .max(1) as f64;
-        let expected_matches = model.prior * self.pairs.len() as f64;
+        let expected_matches = model.prior * self.pairs as f64;
         let mut scoring = model.clone();
         scoring.prior = (expected_matches / (self.rows.max(1) as f64 * persons)).clamp(1e-12, 0.5);
         let model = scoring;
         // Score every pair (in parallel), then keep each row's best (ties to the smaller id).
-        let probs: Vec<f64> = self
-            .pairs
+        let probs: Vec<Vec<f64>> = self
+            .chunks
             .par_iter()
-            .map(|p| model.probability(&p.comparison()))
+            .map(|c| {
+                c.iter()
+                    .map(|p| model.probability(&p.comparison()))
+                    .collect()
+            })
             .collect();
         let mut best: Vec<Option<(f64, &Pair)>> = vec![None; self.rows as usize];
-        for (p, &prob) in self.pairs.iter().zip(&probs) {
+        for (p, &prob) in self.pairs().zip(probs.iter().flatten()) {
             let Some(slot) = best.get_mut(p.row as usize) else {
                 continue;
             };

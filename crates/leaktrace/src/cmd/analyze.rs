@@ -136,10 +136,14 @@ pub fn print_human(a: &Analysis, out: &std::path::Path, color: bool) {
         a.extraction_window.explanation
     );
     println!(
-        "\nwritten: {}/matches.csv, {}/analysis.json ({:.1} s)",
+        "\nwritten: {}/matches.csv, {}/analysis.json ({:.1} s: linking {:.1} s, model {:.1} s, \
+         summaries {:.1} s)",
         out.display(),
         out.display(),
-        a.seconds
+        a.seconds,
+        a.phases.link,
+        a.phases.model,
+        a.phases.summary
     );
 }
 
