@@ -13,6 +13,50 @@ pub fn normalize(s: &str) -> Option<String> {
 /// and a domain with a dot and a 2+ letter top-level label.
 pub fn is_valid(s: &str) -> bool {
     let s = s.trim();
+    if s.is_ascii() {
+        return is_valid_ascii(s.as_bytes());
+    }
+    is_valid_chars(s)
+}
+
+/// [`is_valid`] of a trimmed ASCII string, byte by byte (this runs on every value of an
+/// e-mail column).
+fn is_valid_ascii(s: &[u8]) -> bool {
+    if s.len() > 254 || s.len() < 6 {
+        return false;
+    }
+    let Some(at) = memchr_byte(b'@', s) else {
+        return false;
+    };
+    let (local, domain) = (&s[..at], &s[at + 1..]);
+    if local.is_empty() || local.len() > 64 || domain.contains(&b'@') {
+        return false;
+    }
+    let ok_local = local
+        .iter()
+        .all(|&c| c.is_ascii_alphanumeric() || b"._%+-'!#$&*=?^`{|}~".contains(&c));
+    let Some(dot) = domain.iter().rposition(|&c| c == b'.') else {
+        return false;
+    };
+    let (host, tld) = (&domain[..dot], &domain[dot + 1..]);
+    ok_local
+        && !host.is_empty()
+        && !host.starts_with(b".")
+        && !host.ends_with(b".")
+        && host
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.')
+        && tld.len() >= 2
+        && tld.iter().all(u8::is_ascii_alphabetic)
+}
+
+fn memchr_byte(b: u8, s: &[u8]) -> Option<usize> {
+    s.iter().position(|&c| c == b)
+}
+
+/// [`is_valid`] by characters, whatever the string.
+fn is_valid_chars(s: &str) -> bool {
+    let s = s.trim();
     if s.len() > 254 || s.len() < 6 {
         return false;
     }
@@ -65,6 +109,16 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn ascii_path_agrees_with_chars(s in "[a-zA-Z0-9._%+'!#$&*=?^`{|}~ @-]{0,30}") {
+            prop_assert_eq!(is_valid(&s), is_valid_chars(&s));
+        }
+
+        #[test]
+        fn ascii_path_agrees_on_addresses(s in "[a-z0-9._'+ -]{0,12}@[a-z0-9.-]{0,10}\\.?[a-zA-Z0-9]{0,4}") {
+            prop_assert_eq!(is_valid(&s), is_valid_chars(&s));
+        }
+
         #[test]
         fn normalize_is_idempotent(s in "[a-zA-Z0-9._-]{1,20}@[a-zA-Z0-9-]{1,10}\\.[a-z]{2,4}") {
             if let Some(n) = normalize(&s) {

@@ -13,7 +13,7 @@ use rustc_hash::{FxHashMap, FxHasher};
 use serde::Serialize;
 use std::hash::Hasher;
 
-use crate::{check, det_of, present, ColumnReport, ColumnTyper, Det};
+use crate::{check_with, det_of, present, ColumnReport, ColumnTyper, Det};
 
 /// Options for [`scan_path`].
 #[derive(Debug, Clone)]
@@ -61,6 +61,8 @@ pub struct Confirmer {
     counts: Vec<(u64, u64)>,
     /// Per column: verdicts by value hash (at most `MEMO_CAP`; never the values).
     memo: Vec<FxHashMap<u64, bool>>,
+    /// Scratch space for folded values.
+    buf: String,
 }
 
 impl Confirmer {
@@ -74,6 +76,7 @@ impl Confirmer {
             counts: vec![(0, 0); dets.len()],
             memo: vec![FxHashMap::default(); dets.len()],
             dets,
+            buf: String::new(),
         }
     }
 
@@ -92,7 +95,7 @@ impl Confirmer {
                 match memo.get(&h) {
                     Some(&ok) => ok,
                     None => {
-                        let ok = check(d, v);
+                        let ok = check_with(d, v, &mut self.buf);
                         if memo.len() < MEMO_CAP {
                             memo.insert(h, ok);
                         }
@@ -100,7 +103,7 @@ impl Confirmer {
                     }
                 }
             } else {
-                check(d, v)
+                check_with(d, v, &mut self.buf)
             };
             let c = &mut self.counts[j];
             c.0 += 1;
