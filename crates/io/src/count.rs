@@ -132,7 +132,7 @@ where
                 .delimiter(delim as u8)
                 .has_headers(false)
                 .flexible(true)
-                .buffer_capacity(1 << 20)
+                .buffer_capacity(1 << 16)
                 .from_reader(f.take(w[1] - w[0]));
             let mut rec = csv::ByteRecord::new();
             let mut c = Count {
