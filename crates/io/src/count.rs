@@ -35,29 +35,85 @@ pub fn count_records_parallel(
 
 /// One record seen by [`visit_records_parallel`]: its fields, decoded on demand.
 pub struct RawRecord<'a> {
-    rec: &'a csv::ByteRecord,
+    /// The record's bytes: field `j` ends at `ends[j]` and the next starts `gap` bytes later
+    /// (1: a line with its delimiters; 0: the unquoted fields laid end to end).
+    data: &'a [u8],
+    ends: &'a [usize],
+    gap: usize,
     latin1: bool,
 }
 
 impl<'a> RawRecord<'a> {
     /// Number of fields.
     pub fn len(&self) -> usize {
-        self.rec.len()
+        self.ends.len()
     }
 
     /// Whether the record has no field.
     pub fn is_empty(&self) -> bool {
-        self.rec.is_empty()
+        self.ends.is_empty()
+    }
+
+    fn range(&self, j: usize) -> Option<std::ops::Range<usize>> {
+        let end = *self.ends.get(j)?;
+        let start = match j.checked_sub(1) {
+            Some(i) => self.ends[i] + self.gap,
+            None => 0,
+        };
+        Some(start..end)
+    }
+
+    /// Field `j`'s bytes as in the file.
+    pub fn bytes(&self, j: usize) -> Option<&'a [u8]> {
+        self.data.get(self.range(j)?)
     }
 
     /// Field `j`, decoded from the file's encoding (invalid bytes become U+FFFD).
     pub fn get(&self, j: usize) -> Option<Cow<'a, str>> {
-        let b = self.rec.get(j)?;
-        Some(if self.latin1 {
-            encoding_rs::WINDOWS_1252.decode_without_bom_handling(b).0
+        Some(decode(self.bytes(j)?, self.latin1))
+    }
+
+    /// The fields, decoded like [`get`](Self::get) but checking the record's encoding once
+    /// rather than field by field (worth it when most fields are read).
+    pub fn fields(&self) -> Fields<'a> {
+        let text = if self.latin1 {
+            self.data
+                .is_ascii()
+                .then(|| std::str::from_utf8(self.data).ok())
+                .flatten()
         } else {
-            String::from_utf8_lossy(b)
-        })
+            std::str::from_utf8(self.data).ok()
+        };
+        Fields {
+            rec: RawRecord { ..*self },
+            text,
+        }
+    }
+}
+
+/// The fields of a [`RawRecord`] (see [`RawRecord::fields`]).
+pub struct Fields<'a> {
+    rec: RawRecord<'a>,
+    /// The record's bytes, when they read as text without decoding.
+    text: Option<&'a str>,
+}
+
+impl<'a> Fields<'a> {
+    /// Field `j`, as [`RawRecord::get`].
+    pub fn get(&self, j: usize) -> Option<Cow<'a, str>> {
+        let r = self.rec.range(j)?;
+        if let Some(f) = self.text.and_then(|t| t.get(r.clone())) {
+            return Some(Cow::Borrowed(f));
+        }
+        Some(decode(self.rec.data.get(r)?, self.rec.latin1))
+    }
+}
+
+fn decode(b: &[u8], latin1: bool) -> Cow<'_, str> {
+    if latin1 {
+        encoding_rs::WINDOWS_1252.decode_without_bom_handling(b).0
+    } else {
+        String::from_utf8_lossy(b)
     }
 }
 
@@ -128,39 +184,32 @@ where
             let mut skip = u64::from(w[0] == 0 && info.has_header);
             let mut f = File::open(path).map_err(io)?;
             f.seek(SeekFrom::Start(w[0])).map_err(io)?;
-            let mut rdr = csv::ReaderBuilder::new()
-                .delimiter(delim as u8)
-                .has_headers(false)
-                .flexible(true)
-                .buffer_capacity(1 << 16)
-                .from_reader(f.take(w[1] - w[0]));
-            let mut rec = csv::ByteRecord::new();
             let mut c = Count {
                 records: 0,
                 ragged: 0,
             };
-            loop {
-                match rdr.read_byte_record(&mut rec) {
-                    Ok(true) => {
-                        c.records += 1;
-                        c.ragged += u64::from(rec.len() != width);
-                        if skip > 0 {
-                            skip -= 1;
-                        } else {
-                            visit(&mut state, &RawRecord { rec: &rec, latin1 });
-                        }
+            split_records(
+                f.take(w[1] - w[0]),
+                delim as u8,
+                w[0] == 0,
+                BLOCK,
+                latin1,
+                |r| {
+                    c.records += 1;
+                    c.ragged += u64::from(r.len() != width);
+                    if skip > 0 {
+                        skip -= 1;
+                    } else {
+                        visit(&mut state, r);
                     }
-                    Ok(false) => break,
-                    Err(e) => {
-                        return Err(ReadError::Record {
-                            path: path.to_path_buf(),
-                            record: c.records,
-                            line: e.position().map_or(0, |p| p.line()),
-                            problem: "malformed record".into(),
-                        })
-                    }
-                }
-            }
+                },
+            )
+            .map_err(|e| ReadError::Record {
+                path: path.to_path_buf(),
+                record: c.records,
+                line: 0,
+                problem: format!("cannot read ({})", e.kind()),
+            })?;
             Ok((c, state))
         })
         .collect();
@@ -181,6 +230,162 @@ where
     Ok(Some((total, states)))
 }
 
+/// Bytes read at a time by [`split_records`] (small enough for the copy from the page cache to
+/// stay in cache until it is split).
+const BLOCK: usize = 1 << 16;
+
+/// Split the records of a delimited text read from `src` exactly as the `csv` crate does
+/// (quotes, doubled quotes, CR, LF and CRLF line ends, blank lines skipped, a UTF-8 BOM
+/// dropped at the start of `src` when `at_start`), calling `visit` on each.
+///
+/// Blocks of whole lines without a quote or a CR — most of a typical export — are split with
+/// `memchr` on the delimiter and LF in place; other blocks go through `csv_core`, the `csv`
+/// crate's own parser, and a quoted field running past a block's last line makes the block
+/// grow until the record ends.
+pub(crate) fn split_records<R: Read>(
+    mut src: R,
+    delim: u8,
+    at_start: bool,
+    block: usize,
+    latin1: bool,
+    mut visit: impl FnMut(&RawRecord),
+) -> std::io::Result<()> {
+    let block = block.max(1);
+    let mut buf: Vec<u8> = Vec::new();
+    // Unsplit data starts at `start`; the next split must reach past `start + need`.
+    let mut start = 0;
+    let mut need = 0;
+    let mut eof = false;
+    let mut bom = at_start;
+    let mut ends: Vec<usize> = Vec::new();
+    let mut out: Vec<u8> = vec![0; 1024];
+    let plain_delim = !matches!(delim, b'"' | b'\r' | b'\n');
+    loop {
+        if !eof {
+            buf.drain(..start);
+            start = 0;
+            // At first, enough bytes to see a BOM (as the csv crate's first buffer does).
+            let goal = buf.len().max(need) + if bom { block.max(3) } else { block };
+            while buf.len() < goal {
+                let old = buf.len();
+                buf.resize(goal, 0);
+                match src.read(&mut buf[old..]) {
+                    Ok(0) => {
+                        buf.truncate(old);
+                        eof = true;
+                        break;
+                    }
+                    Ok(n) => buf.truncate(old + n),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(old),
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        let data = &buf[start..];
+        if bom {
+            bom = false;
+            if data.len() >= 3 && data[..3] == *b"\xef\xbb\xbf" {
+                start += 3;
+                continue;
+            }
+        }
+        if data.is_empty() {
+            return Ok(());
+        }
+        // The data to split now: up to the last LF past `need` (everything at the end).
+        let end = if eof {
+            data.len()
+        } else {
+            match memchr::memrchr(b'\n', data) {
+                Some(i) if i >= need => i + 1,
+                _ => {
+                    need = data.len();
+                    continue;
+                }
+            }
+        };
+        need = 0;
+        let blk = &data[..end];
+        if plain_delim && memchr::memchr2(b'"', b'\r', blk).is_none() {
+            let mut line = 0;
+            ends.clear();
+            for i in memchr::memchr2_iter(delim, b'\n', blk) {
+                if blk[i] == delim {
+                    ends.push(i - line);
+                    continue;
+                }
+                if i > line {
+                    ends.push(i - line);
+                    visit(&RawRecord {
+                        data: &blk[line..i],
+                        ends: &ends,
+                        gap: 1,
+                        latin1,
+                    });
+                }
+                ends.clear();
+                line = i + 1;
+            }
+            if line < blk.len() {
+                ends.push(blk.len() - line);
+                visit(&RawRecord {
+                    data: &blk[line..],
+                    ends: &ends,
+                    gap: 1,
+                    latin1,
+                });
+            }
+            start += end;
+            continue;
+        }
+        // Quotes or CRs: the csv crate's parser, fresh at a record's start (a blank line fed
+        // first, so that it strips no BOM mid-file).
+        let mut rdr = csv_core::ReaderBuilder::new().delimiter(delim).build();
+        ends.resize(64, 0);
+        let _ = rdr.read_record(b"\n", &mut out, &mut ends);
+        let (mut pos, mut rec_start, mut outlen, mut endlen) = (0, 0, 0, 0);
+        let mut spans = false;
+        loop {
+            let input = &blk[pos..];
+            let (res, nin, nout, nend) =
+                rdr.read_record(input, &mut out[outlen..], &mut ends[endlen..]);
+            pos += nin;
+            outlen += nout;
+            endlen += nend;
+            match res {
+                csv_core::ReadRecordResult::InputEmpty => {
+                    if input.is_empty() {
+                        break;
+                    }
+                }
+                csv_core::ReadRecordResult::OutputFull => out.resize(out.len() * 2, 0),
+                csv_core::ReadRecordResult::OutputEndsFull => ends.resize(ends.len() * 2, 0),
+                csv_core::ReadRecordResult::Record => {
+                    if input.is_empty() && !eof {
+                        // The block's end is inside this record (a quoted line end).
+                        spans = true;
+                        break;
+                    }
+                    visit(&RawRecord {
+                        data: &out[..outlen],
+                        ends: &ends[..endlen],
+                        gap: 0,
+                        latin1,
+                    });
+                    (outlen, endlen, rec_start) = (0, 0, pos);
+                }
+                csv_core::ReadRecordResult::End => break,
+            }
+        }
+        if spans {
+            start += rec_start;
+            need = end - rec_start;
+        } else {
+            start += end;
+        }
+    }
+}
+
 fn has_quoted_newline(sample: &[u8]) -> bool {
     let mut in_quote = false;
     for &b in sample {
@@ -191,4 +396,80 @@ fn has_quoted_newline(sample: &[u8]) -> bool {
         }
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Records (field bytes) and widths as the `csv` crate reads them.
+    fn by_csv(bytes: &[u8], delim: u8) -> Vec<Vec<Vec<u8>>> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(delim)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(bytes);
+        let mut rec = csv::ByteRecord::new();
+        let mut all = Vec::new();
+        while rdr.read_byte_record(&mut rec).unwrap() {
+            all.push(rec.iter().map(<[u8]>::to_vec).collect());
+        }
+        all
+    }
+
+    fn by_split(bytes: &[u8], delim: u8, block: usize) -> Vec<Vec<Vec<u8>>> {
+        let mut all = Vec::new();
+        split_records(bytes, delim, true, block, false, |r| {
+            all.push((0..r.len()).map(|j| r.bytes(j).unwrap().to_vec()).collect());
+        })
+        .unwrap();
+        all
+    }
+
+    #[test]
+    fn splits_like_the_csv_crate() {
+        for (text, delim) in [
+            (&b"a,b,c\n1,2,3\n"[..], b','),
+            (b"\xef\xbb\xbfa;b\r\n\r\n1;\"2;\n3\"\"\"\n\n;\nlast", b';'),
+            (b"x\ty\n\"q\"uoted\tz\r1\t2\r\n", b'\t'),
+            (b"\n\n", b','),
+            (b"", b','),
+            (b"a,\"never closed\nb,c\n", b','),
+        ] {
+            for block in [1, 2, 3, 7, 64, 1 << 16] {
+                assert_eq!(by_split(text, delim, block), by_csv(text, delim), "{block}");
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn split_agrees_with_the_csv_crate(
+            parts in proptest::collection::vec(
+                prop_oneof!["[a-z]{1,6}", Just(",".to_string()), Just(";".to_string()),
+                            Just("\"".to_string()), Just("\n".to_string()),
+                            Just("\r".to_string()), Just("\r\n".to_string()),
+                            Just("é".to_string()), Just("\u{feff}".to_string())],
+                0..60),
+            comma in proptest::bool::ANY, block in 1usize..40,
+        ) {
+            let text = parts.concat();
+            let delim = if comma { b',' } else { b';' };
+            prop_assert_eq!(by_split(text.as_bytes(), delim, block), by_csv(text.as_bytes(), delim));
+            prop_assert_eq!(by_split(text.as_bytes(), delim, 1 << 16), by_csv(text.as_bytes(), delim));
+        }
+
+        #[test]
+        fn fields_decode_like_get(bytes in proptest::collection::vec(
+                prop_oneof![Just(b','), Just(b'a'), Just(0xc3u8), Just(0xa9u8), Just(b'\n'), Just(0xffu8)],
+                0..40), latin1 in proptest::bool::ANY) {
+            split_records(&bytes[..], b',', true, 8, latin1, |r| {
+                let f = r.fields();
+                for j in 0..=r.len() {
+                    assert_eq!(f.get(j), r.get(j));
+                }
+            }).unwrap();
+        }
+    }
 }

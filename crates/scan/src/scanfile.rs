@@ -300,7 +300,8 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanErro
                     Some(c) => {
                         let init = || c.empty_like();
                         visit_records_parallel(path, reader.info(), width, init, |c, r| {
-                            c.observe(|j| r.get(j))
+                            let f = r.fields();
+                            c.observe(|j| f.get(j))
                         })?
                         .map(|(n, parts)| (n, Confirmer::sum(parts.iter())))
                     }
