@@ -305,39 +305,19 @@ pub(crate) fn split_records<R: Read>(
             }
         };
         need = 0;
-        let blk = &data[..end];
-        if plain_delim && memchr::memchr2(b'"', b'\r', blk).is_none() {
-            let mut line = 0;
-            ends.clear();
-            for i in memchr::memchr2_iter(delim, b'\n', blk) {
-                if blk[i] == delim {
-                    ends.push(i - line);
-                    continue;
-                }
-                if i > line {
-                    ends.push(i - line);
-                    visit(&RawRecord {
-                        data: &blk[line..i],
-                        ends: &ends,
-                        gap: 1,
-                        latin1,
-                    });
-                }
-                ends.clear();
-                line = i + 1;
-            }
-            if line < blk.len() {
-                ends.push(blk.len() - line);
-                visit(&RawRecord {
-                    data: &blk[line..],
-                    ends: &ends,
-                    gap: 1,
-                    latin1,
-                });
-            }
-            start += end;
+        // Lines without quotes or CRs are split here; from the first other line on (up to the
+        // block's end), the csv crate's parser.
+        let plain = if plain_delim {
+            split_plain(&data[..end], delim, &mut ends, latin1, &mut visit)
+        } else {
+            0
+        };
+        start += plain;
+        let end = end - plain;
+        if end == 0 {
             continue;
         }
+        let blk = &buf[start..start + end];
         // Quotes or CRs: the csv crate's parser, fresh at a record's start (a blank line fed
         // first, so that it strips no BOM mid-file).
         let mut rdr = csv_core::ReaderBuilder::new().delimiter(delim).build();
@@ -384,6 +364,82 @@ pub(crate) fn split_records<R: Read>(
             start += end;
         }
     }
+}
+
+/// A byte repeated in the eight bytes of a word.
+const fn splat(b: u8) -> u64 {
+    u64::from_ne_bytes([b; 8])
+}
+
+/// The high bit of each byte of `x` that is zero (exactly: no borrow across bytes).
+fn zero_bytes(x: u64) -> u64 {
+    const LO7: u64 = splat(0x7f);
+    !(((x & LO7).wrapping_add(LO7)) | x | LO7)
+}
+
+/// Split the lines of `blk` (whole lines, or the end of the data) at `delim` and LF, eight
+/// bytes at a time, visiting each non-empty line as a record; stops at the first line holding
+/// a quote or a CR. Returns the bytes done (whole lines).
+fn split_plain(
+    blk: &[u8],
+    delim: u8,
+    ends: &mut Vec<usize>,
+    latin1: bool,
+    visit: &mut impl FnMut(&RawRecord),
+) -> usize {
+    let (d, lf, q, cr) = (splat(delim), splat(b'\n'), splat(b'"'), splat(b'\r'));
+    let mut line = 0;
+    ends.clear();
+    let mut at = |i: usize, line: &mut usize, ends: &mut Vec<usize>| {
+        if blk[i] == delim {
+            ends.push(i - *line);
+            return;
+        }
+        if i > *line {
+            ends.push(i - *line);
+            visit(&RawRecord {
+                data: &blk[*line..i],
+                ends,
+                gap: 1,
+                latin1,
+            });
+        }
+        ends.clear();
+        *line = i + 1;
+    };
+    let mut words = blk.chunks_exact(8);
+    let mut base = 0;
+    for w in words.by_ref() {
+        let x = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
+        if zero_bytes(x ^ q) | zero_bytes(x ^ cr) != 0 {
+            return line;
+        }
+        let mut m = zero_bytes(x ^ d) | zero_bytes(x ^ lf);
+        while m != 0 {
+            at(base + (m.trailing_zeros() / 8) as usize, &mut line, ends);
+            m &= m - 1;
+        }
+        base += 8;
+    }
+    for (k, &b) in words.remainder().iter().enumerate() {
+        match b {
+            b'"' | b'\r' => return line,
+            b'\n' => at(base + k, &mut line, ends),
+            _ if b == delim => at(base + k, &mut line, ends),
+            _ => {}
+        }
+    }
+    if line < blk.len() {
+        // The data's last line, without a line end.
+        ends.push(blk.len() - line);
+        visit(&RawRecord {
+            data: &blk[line..],
+            ends,
+            gap: 1,
+            latin1,
+        });
+    }
+    blk.len()
 }
 
 fn has_quoted_newline(sample: &[u8]) -> bool {

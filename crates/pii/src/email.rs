@@ -19,39 +19,60 @@ pub fn is_valid(s: &str) -> bool {
     is_valid_chars(s)
 }
 
+/// Byte classes of [`is_valid_ascii`]: allowed in the local part, allowed in the host.
+const LOCAL: u8 = 1;
+const HOST: u8 = 2;
+const CLASS: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut c = 0;
+    while c < 128 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() {
+            t[c] = LOCAL | HOST;
+        }
+        c += 1;
+    }
+    let specials = b"._%+-'!#$&*=?^`{|}~";
+    let mut i = 0;
+    while i < specials.len() {
+        t[specials[i] as usize] |= LOCAL;
+        i += 1;
+    }
+    t[b'-' as usize] |= HOST;
+    t[b'.' as usize] |= HOST;
+    t
+};
+
 /// [`is_valid`] of a trimmed ASCII string, byte by byte (this runs on every value of an
 /// e-mail column).
 fn is_valid_ascii(s: &[u8]) -> bool {
     if s.len() > 254 || s.len() < 6 {
         return false;
     }
-    let Some(at) = memchr_byte(b'@', s) else {
-        return false;
-    };
-    let (local, domain) = (&s[..at], &s[at + 1..]);
-    if local.is_empty() || local.len() > 64 || domain.contains(&b'@') {
+    let class = |c: u8| CLASS[usize::from(c & 0x7f)];
+    // The local part: allowed bytes up to the first `@`.
+    let mut at = 0;
+    while at < s.len() && s[at] != b'@' {
+        if class(s[at]) & LOCAL == 0 {
+            return false;
+        }
+        at += 1;
+    }
+    if at == 0 || at > 64 || at == s.len() {
         return false;
     }
-    let ok_local = local
-        .iter()
-        .all(|&c| c.is_ascii_alphanumeric() || b"._%+-'!#$&*=?^`{|}~".contains(&c));
+    let domain = &s[at + 1..];
+    // The domain: host bytes up to the last dot, then 2+ letters (no `@` anywhere).
     let Some(dot) = domain.iter().rposition(|&c| c == b'.') else {
         return false;
     };
     let (host, tld) = (&domain[..dot], &domain[dot + 1..]);
-    ok_local
-        && !host.is_empty()
-        && !host.starts_with(b".")
-        && !host.ends_with(b".")
-        && host
-            .iter()
-            .all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.')
+    !host.is_empty()
+        && host[0] != b'.'
+        && host[host.len() - 1] != b'.'
+        && host.iter().all(|&c| class(c) & HOST != 0)
         && tld.len() >= 2
         && tld.iter().all(u8::is_ascii_alphabetic)
-}
-
-fn memchr_byte(b: u8, s: &[u8]) -> Option<usize> {
-    s.iter().position(|&c| c == b)
 }
 
 /// [`is_valid`] by characters, whatever the string.

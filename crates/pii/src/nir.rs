@@ -163,6 +163,24 @@ pub fn parse(s: &str) -> Option<Nir> {
 /// The 15 canonical characters of a NIR written in any common form, when its key is right
 /// (no allocation: this runs on every value of a NIR column).
 fn canonical(s: &str) -> Option<[u8; 15]> {
+    if let Ok(b) = <&[u8; 15]>::try_from(s.as_bytes()) {
+        if b.iter().all(u8::is_ascii_digit) {
+            // Fifteen digits (the usual form): no separator, no Corsica letter.
+            if !matches!(b[0], b'1' | b'2' | b'3' | b'4' | b'7' | b'8') {
+                return None;
+            }
+            let n = b[..13]
+                .iter()
+                .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+            let key = u64::from(b[13] - b'0') * 10 + u64::from(b[14] - b'0');
+            return (key == 97 - n % 97).then_some(*b);
+        }
+    }
+    canonical_general(s)
+}
+
+/// [`canonical`] of any written form.
+fn canonical_general(s: &str) -> Option<[u8; 15]> {
     let c = compact(s)?;
     if !matches!(c[0], b'1' | b'2' | b'3' | b'4' | b'7' | b'8') {
         return None;
@@ -309,6 +327,19 @@ mod tests {
         #[test]
         fn ascii_compaction_agrees_with_decoding(s in "[0-9AaBb .\\-\t_x]{0,24}") {
             prop_assert_eq!(compact_ascii(s.trim().as_bytes()), compact_chars(&s));
+        }
+
+        #[test]
+        fn digit_path_agrees_with_compaction(s in "[1-8][0-9]{14}", pos in 0usize..15, d in 0u8..10) {
+            // Valid NIRs and single-digit variations, through both paths.
+            let mut b = s.into_bytes();
+            let body = std::str::from_utf8(&b[..13]).unwrap().to_string();
+            let key = compute_key(&body).unwrap();
+            b[13..].copy_from_slice(format!("{key:02}").as_bytes());
+            for v in [b.clone(), { let mut x = b.clone(); x[pos] = b'0' + d; x }] {
+                let v = String::from_utf8(v).unwrap();
+                prop_assert_eq!(canonical(&v), canonical_general(&v));
+            }
         }
 
         #[test]
