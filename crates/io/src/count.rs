@@ -41,6 +41,8 @@ pub struct RawRecord<'a> {
     ends: &'a [usize],
     gap: usize,
     latin1: bool,
+    /// `data` as text, when it is known to read without decoding.
+    text: Option<&'a str>,
 }
 
 impl<'a> RawRecord<'a> {
@@ -76,7 +78,9 @@ impl<'a> RawRecord<'a> {
     /// The fields, decoded like [`get`](Self::get) but checking the record's encoding once
     /// rather than field by field (worth it when most fields are read).
     pub fn fields(&self) -> Fields<'a> {
-        let text = if self.latin1 {
+        let text = if self.text.is_some() {
+            self.text
+        } else if self.latin1 {
             self.data
                 .is_ascii()
                 .then(|| std::str::from_utf8(self.data).ok())
@@ -182,31 +186,32 @@ where
             let mut state = init();
             // The header is the first record of the first part.
             let mut skip = u64::from(w[0] == 0 && info.has_header);
-            let mut f = File::open(path).map_err(io)?;
-            f.seek(SeekFrom::Start(w[0])).map_err(io)?;
             let mut c = Count {
                 records: 0,
                 ragged: 0,
             };
+            let on_record = |r: &RawRecord| {
+                c.records += 1;
+                c.ragged += u64::from(r.len() != width);
+                if skip > 0 {
+                    skip -= 1;
+                } else {
+                    visit(&mut state, r);
+                }
+            };
+            let mut f = File::open(path).map_err(io)?;
+            f.seek(SeekFrom::Start(w[0])).map_err(io)?;
             split_records(
                 f.take(w[1] - w[0]),
                 delim as u8,
                 w[0] == 0,
                 BLOCK,
                 latin1,
-                |r| {
-                    c.records += 1;
-                    c.ragged += u64::from(r.len() != width);
-                    if skip > 0 {
-                        skip -= 1;
-                    } else {
-                        visit(&mut state, r);
-                    }
-                },
+                on_record,
             )
             .map_err(|e| ReadError::Record {
                 path: path.to_path_buf(),
-                record: c.records,
+                record: 0,
                 line: 0,
                 problem: format!("cannot read ({})", e.kind()),
             })?;
@@ -230,18 +235,19 @@ where
     Ok(Some((total, states)))
 }
 
-/// Bytes read at a time by [`split_records`] (small enough for the copy from the page cache to
-/// stay in cache until it is split).
+/// Bytes split at a time by [`split_records`] (small enough to stay in cache while split).
 const BLOCK: usize = 1 << 16;
+
+const BOM: &[u8; 3] = b"\xef\xbb\xbf";
 
 /// Split the records of a delimited text read from `src` exactly as the `csv` crate does
 /// (quotes, doubled quotes, CR, LF and CRLF line ends, blank lines skipped, a UTF-8 BOM
 /// dropped at the start of `src` when `at_start`), calling `visit` on each.
 ///
-/// Blocks of whole lines without a quote or a CR — most of a typical export — are split with
-/// `memchr` on the delimiter and LF in place; other blocks go through `csv_core`, the `csv`
-/// crate's own parser, and a quoted field running past a block's last line makes the block
-/// grow until the record ends.
+/// Blocks of whole lines without a quote or a CR — most of a typical export — are split in
+/// place, eight bytes at a time; other blocks go through `csv_core`, the `csv` crate's own
+/// parser, and a quoted field running past a block's last line makes the block grow until
+/// the record ends.
 pub(crate) fn split_records<R: Read>(
     mut src: R,
     delim: u8,
@@ -251,15 +257,13 @@ pub(crate) fn split_records<R: Read>(
     mut visit: impl FnMut(&RawRecord),
 ) -> std::io::Result<()> {
     let block = block.max(1);
+    let mut sp = Splitter::new(delim, latin1);
     let mut buf: Vec<u8> = Vec::new();
     // Unsplit data starts at `start`; the next split must reach past `start + need`.
     let mut start = 0;
     let mut need = 0;
     let mut eof = false;
     let mut bom = at_start;
-    let mut ends: Vec<usize> = Vec::new();
-    let mut out: Vec<u8> = vec![0; 1024];
-    let plain_delim = !matches!(delim, b'"' | b'\r' | b'\n');
     loop {
         if !eof {
             buf.drain(..start);
@@ -281,50 +285,81 @@ pub(crate) fn split_records<R: Read>(
                 }
             }
         }
+        if std::mem::take(&mut bom) && buf[start..].starts_with(BOM) {
+            start += 3;
+        }
         let data = &buf[start..];
-        if bom {
-            bom = false;
-            if data.len() >= 3 && data[..3] == *b"\xef\xbb\xbf" {
-                start += 3;
-                continue;
-            }
-        }
         if data.is_empty() {
-            return Ok(());
+            if eof {
+                return Ok(());
+            }
+            continue;
         }
+        let (done, more) = sp.step(data, eof, need, &mut visit);
+        start += done;
+        need = more;
+    }
+}
+
+/// The state of [`split_records`] between blocks.
+struct Splitter {
+    delim: u8,
+    latin1: bool,
+    /// Whether the delimiter can be split on directly (not a quote or a line end).
+    plain_delim: bool,
+    ends: Vec<usize>,
+    out: Vec<u8>,
+}
+
+impl Splitter {
+    fn new(delim: u8, latin1: bool) -> Splitter {
+        Splitter {
+            delim,
+            latin1,
+            plain_delim: !matches!(delim, b'"' | b'\r' | b'\n'),
+            ends: Vec::new(),
+            out: vec![0; 1024],
+        }
+    }
+
+    /// Split the records of `data` (unsplit data from a record's start; `eof`: all there is)
+    /// up to its last LF past `need`; returns the bytes done and how far the next split must
+    /// reach (past the data when no record could end in it).
+    fn step(
+        &mut self,
+        data: &[u8],
+        eof: bool,
+        need: usize,
+        visit: &mut impl FnMut(&RawRecord),
+    ) -> (usize, usize) {
+        let (delim, latin1) = (self.delim, self.latin1);
         // The data to split now: up to the last LF past `need` (everything at the end).
         let end = if eof {
             data.len()
         } else {
             match memchr::memrchr(b'\n', data) {
                 Some(i) if i >= need => i + 1,
-                _ => {
-                    need = data.len();
-                    continue;
-                }
+                _ => return (0, data.len()),
             }
         };
-        need = 0;
         // Lines without quotes or CRs are split here; from the first other line on (up to the
         // block's end), the csv crate's parser.
-        let plain = if plain_delim {
-            split_plain(&data[..end], delim, &mut ends, latin1, &mut visit)
+        let plain = if self.plain_delim {
+            split_plain(&data[..end], delim, &mut self.ends, latin1, visit)
         } else {
             0
         };
-        start += plain;
-        let end = end - plain;
-        if end == 0 {
-            continue;
+        let blk = &data[plain..end];
+        if blk.is_empty() {
+            return (end, 0);
         }
-        let blk = &buf[start..start + end];
-        // Quotes or CRs: the csv crate's parser, fresh at a record's start (a blank line fed
-        // first, so that it strips no BOM mid-file).
+        // A fresh parser at a record's start (a blank line fed first, so that it strips no
+        // BOM mid-file).
+        let (out, ends) = (&mut self.out, &mut self.ends);
         let mut rdr = csv_core::ReaderBuilder::new().delimiter(delim).build();
         ends.resize(64, 0);
-        let _ = rdr.read_record(b"\n", &mut out, &mut ends);
+        let _ = rdr.read_record(b"\n", out, ends);
         let (mut pos, mut rec_start, mut outlen, mut endlen) = (0, 0, 0, 0);
-        let mut spans = false;
         loop {
             let input = &blk[pos..];
             let (res, nin, nout, nend) =
@@ -342,27 +377,23 @@ pub(crate) fn split_records<R: Read>(
                 csv_core::ReadRecordResult::OutputEndsFull => ends.resize(ends.len() * 2, 0),
                 csv_core::ReadRecordResult::Record => {
                     if input.is_empty() && !eof {
-                        // The block's end is inside this record (a quoted line end).
-                        spans = true;
-                        break;
+                        // The block's end is inside this record (a quoted line end): split
+                        // it again from its start with more data.
+                        return (plain + rec_start, blk.len() - rec_start);
                     }
                     visit(&RawRecord {
                         data: &out[..outlen],
                         ends: &ends[..endlen],
                         gap: 0,
                         latin1,
+                        text: None,
                     });
                     (outlen, endlen, rec_start) = (0, 0, pos);
                 }
                 csv_core::ReadRecordResult::End => break,
             }
         }
-        if spans {
-            start += rec_start;
-            need = end - rec_start;
-        } else {
-            start += end;
-        }
+        (end, 0)
     }
 }
 
@@ -388,6 +419,11 @@ fn split_plain(
     visit: &mut impl FnMut(&RawRecord),
 ) -> usize {
     let (d, lf, q, cr) = (splat(delim), splat(b'\n'), splat(b'"'), splat(b'\r'));
+    // The lines as text when the whole block reads without decoding (checked once here rather
+    // than line by line).
+    let text = std::str::from_utf8(blk)
+        .ok()
+        .filter(|t| !latin1 || t.is_ascii());
     let mut line = 0;
     ends.clear();
     let mut at = |i: usize, line: &mut usize, ends: &mut Vec<usize>| {
@@ -402,6 +438,7 @@ fn split_plain(
                 ends,
                 gap: 1,
                 latin1,
+                text: text.and_then(|t| t.get(*line..i)),
             });
         }
         ends.clear();
@@ -437,6 +474,7 @@ fn split_plain(
             ends,
             gap: 1,
             latin1,
+            text: text.and_then(|t| t.get(line..)),
         });
     }
     blk.len()
