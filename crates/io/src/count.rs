@@ -397,20 +397,54 @@ impl Splitter {
     }
 }
 
-/// A byte repeated in the eight bytes of a word.
-const fn splat(b: u8) -> u64 {
-    u64::from_ne_bytes([b; 8])
+/// Bit `k` of the masks of 64 bytes: byte `k` is the delimiter or LF (first mask), a quote or
+/// a CR (second).
+#[cfg(target_arch = "x86_64")]
+fn masks(c: &[u8; 64], delim: u8) -> (u64, u64) {
+    // SAFETY: `masks_sse2` only needs SSE2, which every x86-64 CPU has (it is part of the
+    // x86_64 targets' baseline features), and it reads nothing but its arguments.
+    unsafe { masks_sse2(c, delim) }
 }
 
-/// The high bit of each byte of `x` that is zero (exactly: no borrow across bytes).
-fn zero_bytes(x: u64) -> u64 {
-    const LO7: u64 = splat(0x7f);
-    !(((x & LO7).wrapping_add(LO7)) | x | LO7)
+/// [`masks`] sixteen bytes at a time with SSE2 compares and byte masks.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn masks_sse2(c: &[u8; 64], delim: u8) -> (u64, u64) {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_set_epi64x,
+    };
+    let d = _mm_set1_epi8(delim as i8);
+    let lf = _mm_set1_epi8(b'\n' as i8);
+    let q = _mm_set1_epi8(b'"' as i8);
+    let cr = _mm_set1_epi8(b'\r' as i8);
+    let (mut sep, mut bad) = (0u64, 0u64);
+    let mut k = 0;
+    while k < 4 {
+        let v = u128::from_le_bytes(c[16 * k..16 * k + 16].try_into().unwrap_or([0; 16]));
+        let x = _mm_set_epi64x((v >> 64) as i64, v as i64);
+        let s = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, d), _mm_cmpeq_epi8(x, lf)));
+        let b = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, cr)));
+        sep |= u64::from(s as u16) << (16 * k);
+        bad |= u64::from(b as u16) << (16 * k);
+        k += 1;
+    }
+    (sep, bad)
 }
 
-/// Split the lines of `blk` (whole lines, or the end of the data) at `delim` and LF, eight
-/// bytes at a time, visiting each non-empty line as a record; stops at the first line holding
-/// a quote or a CR. Returns the bytes done (whole lines).
+/// [`masks`] byte by byte, elsewhere.
+#[cfg(not(target_arch = "x86_64"))]
+fn masks(c: &[u8; 64], delim: u8) -> (u64, u64) {
+    let (mut sep, mut bad) = (0u64, 0u64);
+    for (k, &b) in c.iter().enumerate() {
+        sep |= u64::from(b == delim || b == b'\n') << k;
+        bad |= u64::from(b == b'"' || b == b'\r') << k;
+    }
+    (sep, bad)
+}
+
+/// Split the lines of `blk` (whole lines, or the end of the data) at `delim` and LF, 64 bytes
+/// at a time, visiting each non-empty line as a record; stops at the first line holding a quote
+/// or a CR. Returns the bytes done (whole lines).
 fn split_plain(
     blk: &[u8],
     delim: u8,
@@ -418,7 +452,6 @@ fn split_plain(
     latin1: bool,
     visit: &mut impl FnMut(&RawRecord),
 ) -> usize {
-    let (d, lf, q, cr) = (splat(delim), splat(b'\n'), splat(b'"'), splat(b'\r'));
     // The lines as text when the whole block reads without decoding (checked once here rather
     // than line by line).
     let text = std::str::from_utf8(blk)
@@ -444,21 +477,20 @@ fn split_plain(
         ends.clear();
         *line = i + 1;
     };
-    let mut words = blk.chunks_exact(8);
+    let mut chunks = blk.chunks_exact(64);
     let mut base = 0;
-    for w in words.by_ref() {
-        let x = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
-        if zero_bytes(x ^ q) | zero_bytes(x ^ cr) != 0 {
+    for c in chunks.by_ref() {
+        let (mut m, bad) = masks(c.try_into().unwrap_or(&[0; 64]), delim);
+        if bad != 0 {
             return line;
         }
-        let mut m = zero_bytes(x ^ d) | zero_bytes(x ^ lf);
         while m != 0 {
-            at(base + (m.trailing_zeros() / 8) as usize, &mut line, ends);
+            at(base + m.trailing_zeros() as usize, &mut line, ends);
             m &= m - 1;
         }
-        base += 8;
+        base += 64;
     }
-    for (k, &b) in words.remainder().iter().enumerate() {
+    for (k, &b) in chunks.remainder().iter().enumerate() {
         match b {
             b'"' | b'\r' => return line,
             b'\n' => at(base + k, &mut line, ends),

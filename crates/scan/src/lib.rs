@@ -130,6 +130,7 @@ fn is_ip(v: &str) -> bool {
 /// Whether value `v` passes detector `d`; `folded` is `text::fold(v)` when `d` reads the folded
 /// form. With `own_fold`, `folded` is known to be its own fold (true of the fold of ASCII
 /// text), so dictionaries look it up as is rather than folding it again.
+#[cfg(test)]
 fn detect(d: Det, v: &str, folded: &str) -> bool {
     detect_with(d, v, folded, false)
 }
@@ -397,9 +398,14 @@ impl ColumnTyper {
             return;
         };
         self.filled += 1;
-        let folded = text::fold(v);
+        // ASCII text folds byte by byte into its own fold (dictionaries need not fold it again).
+        let mut folded = String::new();
+        let own_fold = text::fold_ascii_into(v, &mut folded);
+        if !own_fold {
+            folded = text::fold(v);
+        }
         for (i, d) in DETS.iter().enumerate() {
-            if detect(*d, v, &folded) {
+            if detect_with(*d, v, &folded, own_fold) {
                 self.hits[i] += 1;
                 if *d == Det::Date {
                     if let Some((y, _, _)) = parse_date(v) {
