@@ -56,6 +56,7 @@ impl<'a> RawRecord<'a> {
         self.ends.is_empty()
     }
 
+    #[inline]
     fn range(&self, j: usize) -> Option<std::ops::Range<usize>> {
         let end = *self.ends.get(j)?;
         let start = match j.checked_sub(1) {
@@ -77,6 +78,7 @@ impl<'a> RawRecord<'a> {
 
     /// The fields, decoded like [`get`](Self::get) but checking the record's encoding once
     /// rather than field by field (worth it when most fields are read).
+    #[inline]
     pub fn fields(&self) -> Fields<'a> {
         let text = if self.text.is_some() {
             self.text
@@ -104,6 +106,7 @@ pub struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     /// Field `j`, as [`RawRecord::get`].
+    #[inline]
     pub fn get(&self, j: usize) -> Option<Cow<'a, str>> {
         let r = self.rec.range(j)?;
         if let Some(f) = self.text.and_then(|t| t.get(r.clone())) {

@@ -12,7 +12,7 @@ pub fn normalize(s: &str) -> Option<String> {
 /// Whether `s` looks like an e-mail address: one `@`, a non-empty local part without spaces,
 /// and a domain with a dot and a 2+ letter top-level label.
 pub fn is_valid(s: &str) -> bool {
-    let s = s.trim();
+    let s = crate::text::trim(s);
     if s.is_ascii() {
         return is_valid_ascii(s.as_bytes());
     }

@@ -104,7 +104,7 @@ fn upper13(b: &[u8; 13]) -> [u8; 13] {
 
 /// Strip the separators a NIR is commonly written with (spaces, dots, dashes, NBSP).
 fn compact(s: &str) -> Option<[u8; 15]> {
-    let s = s.trim();
+    let s = crate::text::trim(s);
     if s.is_ascii() {
         // The same rules byte by byte (no character decoding): the common case.
         return compact_ascii(s.as_bytes());

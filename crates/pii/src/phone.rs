@@ -78,7 +78,7 @@ pub fn kind(e164: &str) -> Option<PhoneKind> {
 
 /// Whether `s` is a French phone number in any common written form.
 pub fn is_valid(s: &str) -> bool {
-    let t = s.trim();
+    let t = crate::text::trim(s);
     if t.is_ascii() {
         return national_ascii(t.as_bytes()).is_some_and(|n| kind_of_national(&n).is_some());
     }

@@ -237,7 +237,7 @@ impl RefData {
 
     /// Whether the value is an existing postal code.
     pub fn is_postal_code(&self, value: &str) -> bool {
-        let v = value.trim();
+        let v = crate::text::trim(value);
         match five_digits(v) {
             Some(i) => self.postal_bits.has(i),
             None => self.postal_codes.contains(v),
@@ -246,7 +246,7 @@ impl RefData {
 
     /// Whether the value is the INSEE code of a commune (`commune_by_insee(..).is_some()`).
     pub fn is_insee_code(&self, code: &str) -> bool {
-        match five_digits(code.trim()) {
+        match five_digits(crate::text::trim(code)) {
             Some(i) => self.insee_bits.has(i),
             None => self.commune_by_insee(code).is_some(),
         }
@@ -261,7 +261,7 @@ impl RefData {
 
     /// Whether the value is an existing ROME code (case-insensitive).
     pub fn is_rome_code(&self, value: &str) -> bool {
-        let v = value.trim();
+        let v = crate::text::trim(value);
         match rome_index(v) {
             Some(i) => self.rome_bits.has(i),
             None => self.rome.contains(&v.to_ascii_uppercase()),

@@ -24,6 +24,18 @@ pub fn fold(s: &str) -> String {
     out
 }
 
+/// `s.trim()`, without looking for Unicode blanks when `s` starts and ends with a printable
+/// ASCII character (the common case: `trim` decodes characters from both ends).
+#[inline]
+pub fn trim(s: &str) -> &str {
+    let printable = |b: Option<&u8>| b.is_some_and(|&b| (0x21..0x7f).contains(&b));
+    if printable(s.as_bytes().first()) && printable(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
 /// [`fold`] of an ASCII string into `out` (cleared first), byte by byte and without
 /// allocating once `out` has grown: the hot path of checking names and communes. The result is
 /// ASCII and its own fold. Returns `false` (and leaves `out` empty) when `s` is not ASCII.
@@ -164,6 +176,11 @@ mod tests {
         #[test]
         fn fold_agrees_on_french_names(s in "[a-zA-Z0-9éèêëàâäçôöîïùûüÿœæÉÈÊÀÇÔÎÙŒÆß'., -]{0,40}") {
             prop_assert_eq!(fold(&s), fold_reference(&s));
+        }
+
+        #[test]
+        fn trim_agrees(s in "[ \t\u{a0}\u{2003}\u{85}\u{1c}a-z!~é]{0,12}") {
+            prop_assert_eq!(trim(&s), s.trim());
         }
 
         #[test]

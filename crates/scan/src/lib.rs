@@ -271,15 +271,7 @@ fn det_of(ty: ColumnType) -> Option<Det> {
 /// A value with surrounding blanks removed, or `None` when it counts as missing (empty,
 /// `null`, `\N`).
 pub(crate) fn present(value: &str) -> Option<&str> {
-    // No blank to trim when the value starts and ends with a printable ASCII character (the
-    // common case; `trim` decodes characters from both ends to find Unicode blanks).
-    let printable = |b: Option<&u8>| b.is_some_and(|&b| (0x21..0x7f).contains(&b));
-    let b = value.as_bytes();
-    let v = if printable(b.first()) && printable(b.last()) {
-        value
-    } else {
-        value.trim()
-    };
+    let v = text::trim(value);
     (!(v.is_empty() || v.eq_ignore_ascii_case("null") || v == "\\N")).then_some(v)
 }
 
