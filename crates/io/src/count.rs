@@ -271,8 +271,9 @@ pub(crate) fn split_records<R: Read>(
         if !eof {
             buf.drain(..start);
             start = 0;
-            // At first, enough bytes to see a BOM (as the csv crate's first buffer does).
-            let goal = buf.len().max(need) + if bom { block.max(3) } else { block };
+            // At first, enough bytes to see a BOM (as the csv crate's first buffer does); for a
+            // record longer than a block, twice what it has (linear time however long it is).
+            let goal = buf.len().max(need) + if bom { block.max(3) } else { block.max(need) };
             while buf.len() < goal {
                 let old = buf.len();
                 buf.resize(goal, 0);
@@ -570,6 +571,16 @@ mod tests {
                 assert_eq!(by_split(text, delim, block), by_csv(text, delim), "{block}");
             }
         }
+    }
+
+    #[test]
+    fn a_long_quoted_record_is_split_once() {
+        // A 2 MiB quoted field of short lines, in blocks of 1 KiB: the block doubles while the
+        // record runs on, rather than growing by a block and splitting it again each time.
+        let mut text = b"id,note\n1,\"".to_vec();
+        text.extend(b"0123456789\n".repeat(200_000));
+        text.extend(b"\"\n2,x\n");
+        assert_eq!(by_split(&text, b',', 1 << 10), by_csv(&text, b','));
     }
 
     proptest! {
