@@ -21,7 +21,7 @@ mod sheet;
 mod sniff;
 mod sql;
 
-pub use count::{count_records_parallel, visit_records_parallel, Count, RawRecord};
+pub use count::{count_records_parallel, visit_records_parallel, Count, Fields, RawRecord};
 pub use sniff::{detect_header, sniff_delimiter};
 
 /// Bytes read to sniff the encoding and the dialect.

@@ -104,9 +104,14 @@ fn upper13(b: &[u8; 13]) -> [u8; 13] {
 
 /// Strip the separators a NIR is commonly written with (spaces, dots, dashes, NBSP).
 fn compact(s: &str) -> Option<[u8; 15]> {
+    let s = crate::text::trim(s);
+    if s.is_ascii() {
+        // The same rules byte by byte (no character decoding): the common case.
+        return compact_ascii(s.as_bytes());
+    }
     let mut out = [0u8; 15];
     let mut n = 0;
-    for ch in s.trim().chars() {
+    for ch in s.chars() {
         match ch {
             ' ' | '.' | '-' | '\u{a0}' | '\u{202f}' | '\t' => continue,
             c if c.is_ascii_alphanumeric() => {
@@ -122,6 +127,26 @@ fn compact(s: &str) -> Option<[u8; 15]> {
     (n == 15).then_some(out)
 }
 
+/// [`compact`] of an ASCII string.
+fn compact_ascii(s: &[u8]) -> Option<[u8; 15]> {
+    let mut out = [0u8; 15];
+    let mut n = 0;
+    for &b in s {
+        match b {
+            b' ' | b'.' | b'-' | b'\t' => continue,
+            c if c.is_ascii_alphanumeric() => {
+                if n == 15 {
+                    return None;
+                }
+                out[n] = c.to_ascii_uppercase();
+                n += 1;
+            }
+            _ => return None,
+        }
+    }
+    (n == 15).then_some(out)
+}
+
 /// Parse a NIR written in any common form and check its key.
 ///
 /// ```
@@ -129,6 +154,33 @@ fn compact(s: &str) -> Option<[u8; 15]> {
 /// assert!(n.is_none() || n.unwrap().len() == 15);
 /// ```
 pub fn parse(s: &str) -> Option<Nir> {
+    let c = canonical(s)?;
+    Some(Nir {
+        canonical: String::from_utf8(c.to_vec()).ok()?,
+    })
+}
+
+/// The 15 canonical characters of a NIR written in any common form, when its key is right
+/// (no allocation: this runs on every value of a NIR column).
+fn canonical(s: &str) -> Option<[u8; 15]> {
+    if let Ok(b) = <&[u8; 15]>::try_from(s.as_bytes()) {
+        if b.iter().all(u8::is_ascii_digit) {
+            // Fifteen digits (the usual form): no separator, no Corsica letter.
+            if !matches!(b[0], b'1' | b'2' | b'3' | b'4' | b'7' | b'8') {
+                return None;
+            }
+            let n = b[..13]
+                .iter()
+                .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+            let key = u64::from(b[13] - b'0') * 10 + u64::from(b[14] - b'0');
+            return (key == 97 - n % 97).then_some(*b);
+        }
+    }
+    canonical_general(s)
+}
+
+/// [`canonical`] of any written form.
+fn canonical_general(s: &str) -> Option<[u8; 15]> {
     let c = compact(s)?;
     if !matches!(c[0], b'1' | b'2' | b'3' | b'4' | b'7' | b'8') {
         return None;
@@ -145,17 +197,12 @@ pub fn parse(s: &str) -> Option<Nir> {
     }
     let key = (c[13] - b'0') * 10 + (c[14] - b'0');
     let n = body_number(&body)?;
-    if u64::from(key) != 97 - (n % 97) {
-        return None;
-    }
-    Some(Nir {
-        canonical: String::from_utf8(c.to_vec()).ok()?,
-    })
+    (u64::from(key) == 97 - (n % 97)).then_some(c)
 }
 
 /// Whether `s` is a valid NIR (any common written form, correct key).
 pub fn is_valid(s: &str) -> bool {
-    parse(s).is_some()
+    canonical(s).is_some()
 }
 
 /// Build a full NIR (15 characters) from its parts, computing the key.
@@ -183,6 +230,26 @@ pub fn build(sex: u8, year2: u8, month: u8, insee_code: &str, order: u16) -> Opt
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// [`compact`] by characters, whatever the string (the reference of the ASCII path).
+    fn compact_chars(s: &str) -> Option<[u8; 15]> {
+        let mut out = [0u8; 15];
+        let mut n = 0;
+        for ch in s.trim().chars() {
+            match ch {
+                ' ' | '.' | '-' | '\u{a0}' | '\u{202f}' | '\t' => continue,
+                c if c.is_ascii_alphanumeric() => {
+                    if n == 15 {
+                        return None;
+                    }
+                    out[n] = c.to_ascii_uppercase() as u8;
+                    n += 1;
+                }
+                _ => return None,
+            }
+        }
+        (n == 15).then_some(out)
+    }
 
     #[test]
     fn known_key() {
@@ -255,6 +322,24 @@ mod tests {
             let mut b = n.into_bytes();
             b[pos] = b'0' + (b[pos] - b'0' + delta) % 10;
             prop_assert!(!is_valid(std::str::from_utf8(&b).unwrap()));
+        }
+
+        #[test]
+        fn ascii_compaction_agrees_with_decoding(s in "[0-9AaBb .\\-\t_x]{0,24}") {
+            prop_assert_eq!(compact_ascii(s.trim().as_bytes()), compact_chars(&s));
+        }
+
+        #[test]
+        fn digit_path_agrees_with_compaction(s in "[1-8][0-9]{14}", pos in 0usize..15, d in 0u8..10) {
+            // Valid NIRs and single-digit variations, through both paths.
+            let mut b = s.into_bytes();
+            let body = std::str::from_utf8(&b[..13]).unwrap().to_string();
+            let key = compute_key(&body).unwrap();
+            b[13..].copy_from_slice(format!("{key:02}").as_bytes());
+            for v in [b.clone(), { let mut x = b.clone(); x[pos] = b'0' + d; x }] {
+                let v = String::from_utf8(v).unwrap();
+                prop_assert_eq!(canonical(&v), canonical_general(&v));
+            }
         }
 
         #[test]

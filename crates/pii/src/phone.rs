@@ -78,7 +78,78 @@ pub fn kind(e164: &str) -> Option<PhoneKind> {
 
 /// Whether `s` is a French phone number in any common written form.
 pub fn is_valid(s: &str) -> bool {
+    let t = crate::text::trim(s);
+    if t.is_ascii() {
+        return national_ascii(t.as_bytes()).is_some_and(|n| kind_of_national(&n).is_some());
+    }
     normalize(s).is_some_and(|n| kind(&n).is_some())
+}
+
+/// The 9 national digits of a trimmed ASCII number, by the rules of [`normalize`] but without
+/// allocating (this runs on every value of a phone column).
+fn national_ascii(s: &[u8]) -> Option<[u8; 9]> {
+    if s.is_empty() || s.len() > 40 {
+        return None;
+    }
+    let mut digits = [0u8; 40];
+    let mut n = 0;
+    let mut plus = false;
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i];
+        i += 1;
+        match c {
+            b'0'..=b'9' => {
+                digits[n] = c;
+                n += 1;
+            }
+            b'+' if n == 0 && !plus => plus = true,
+            b' ' | b'.' | b'-' | b'/' => {}
+            b'(' => {
+                // "(0)" trunk prefix after a country code; the group runs to `)` or the end.
+                let end = s[i..].iter().position(|&c| c == b')');
+                let inner = &s[i..end.map_or(s.len(), |e| i + e)];
+                i = end.map_or(s.len(), |e| i + e + 1);
+                if inner != b"0" {
+                    if !inner.iter().all(u8::is_ascii_digit) {
+                        return None;
+                    }
+                    digits[n..n + inner.len()].copy_from_slice(inner);
+                    n += inner.len();
+                }
+            }
+            _ => return None,
+        }
+    }
+    let digits = &digits[..n];
+    let national = if plus {
+        digits.strip_prefix(b"33")?
+    } else if let Some(rest) = digits.strip_prefix(b"0033") {
+        rest
+    } else if let Some(rest) = digits.strip_prefix(b"0") {
+        rest
+    } else if digits.len() == 11 && digits.starts_with(b"33") {
+        &digits[2..]
+    } else {
+        return None;
+    };
+    let national = national.strip_prefix(b"0").unwrap_or(national);
+    if national.len() != 9 || !(b'1'..=b'9').contains(&national[0]) {
+        return None;
+    }
+    national.try_into().ok()
+}
+
+/// [`kind`] of the national digits.
+fn kind_of_national(n: &[u8; 9]) -> Option<PhoneKind> {
+    Some(match n[0] {
+        b'1'..=b'5' => PhoneKind::Landline,
+        b'6' => PhoneKind::Mobile,
+        b'7' if matches!(n[1], b'3'..=b'9') => PhoneKind::Mobile,
+        b'8' => PhoneKind::Special,
+        b'9' => PhoneKind::NonGeographic,
+        _ => return None,
+    })
 }
 
 /// National format with spaces: `06 12 34 56 78`.
@@ -154,6 +225,22 @@ mod tests {
         #[test]
         fn never_panics(s in "\\PC{0,40}") {
             let _ = normalize(&s);
+        }
+
+        #[test]
+        fn ascii_path_agrees_with_normalize(s in "[0-9 .\\-/+()x]{0,44}") {
+            let slow = normalize(&s).is_some_and(|n| kind(&n).is_some());
+            prop_assert_eq!(is_valid(&s), slow);
+        }
+
+        #[test]
+        fn ascii_path_agrees_on_numbers(nat in "[0-9]{9}", pre in "(\\+33|0033|0|33|\\+33 ?\\(0\\)|\\+33\\(|\\+|)",
+                                        sep in "[ .\\-]?") {
+            let spaced: String = nat.chars().flat_map(|c| [c, sep.chars().next().unwrap_or('x')]).collect();
+            for s in [format!("{pre}{nat}"), format!(" {pre}{spaced} "), format!("{pre}0{nat}")] {
+                let slow = normalize(&s).is_some_and(|n| kind(&n).is_some());
+                prop_assert_eq!(is_valid(&s), slow, "{}", s);
+            }
         }
     }
 }

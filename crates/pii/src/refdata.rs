@@ -74,6 +74,49 @@ pub struct RefData {
     postal_codes: HashSet<String>,
     insee_codes: HashMap<String, usize>,
     rome: HashSet<String>,
+    /// The postal codes, INSEE codes and ROME codes of the sets above that are five ASCII
+    /// digits (a letter and four digits for ROME), as bitsets: their hot-path lookups.
+    postal_bits: Bits,
+    insee_bits: Bits,
+    rome_bits: Bits,
+}
+
+/// A set of small integers.
+#[derive(Debug)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn of(len: usize, members: impl Iterator<Item = usize>) -> Bits {
+        let mut b = vec![0u64; len.div_ceil(64)];
+        for i in members.filter(|&i| i < len) {
+            b[i / 64] |= 1 << (i % 64);
+        }
+        Bits(b)
+    }
+
+    fn has(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
+    }
+}
+
+/// The number written by five ASCII digits.
+fn five_digits(s: &str) -> Option<usize> {
+    let b: &[u8; 5] = s.as_bytes().try_into().ok()?;
+    b.iter().try_fold(0usize, |n, &d| {
+        d.is_ascii_digit().then(|| n * 10 + usize::from(d - b'0'))
+    })
+}
+
+/// The index of a ROME-shaped code (a letter, either case, and four ASCII digits).
+fn rome_index(s: &str) -> Option<usize> {
+    let (&l, digits) = s.as_bytes().split_first()?;
+    if !l.is_ascii_alphabetic() || digits.len() != 4 {
+        return None;
+    }
+    let n = digits.iter().try_fold(0usize, |n, &d| {
+        d.is_ascii_digit().then(|| n * 10 + usize::from(d - b'0'))
+    })?;
+    Some(usize::from(l.to_ascii_uppercase() - b'A') * 10_000 + n)
 }
 
 fn records(src: &'static str) -> impl Iterator<Item = csv::StringRecord> {
@@ -122,7 +165,28 @@ impl RefData {
                 label: r[1].to_string(),
             })
             .collect();
+        let postal_codes: HashSet<String> = communes
+            .iter()
+            .flat_map(|c| c.postal_codes.iter().cloned())
+            .collect();
+        let insee_codes: HashMap<String, usize> = communes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.insee_code.clone(), i))
+            .collect();
+        let rome: HashSet<String> = rome_codes.iter().map(|r| r.code.clone()).collect();
         RefData {
+            postal_bits: Bits::of(100_000, postal_codes.iter().filter_map(|c| five_digits(c))),
+            insee_bits: Bits::of(100_000, insee_codes.keys().filter_map(|c| five_digits(c))),
+            rome_bits: Bits::of(
+                260_000,
+                rome.iter()
+                    .filter(|c| !c.starts_with(|l: char| l.is_ascii_lowercase()))
+                    .filter_map(|c| rome_index(c)),
+            ),
+            postal_codes,
+            insee_codes,
+            rome,
             folded_first_names: first_names.iter().map(|f| fold(&f.name)).collect(),
             folded_last_names: last_names
                 .iter()
@@ -130,16 +194,6 @@ impl RefData {
                 .map(|(i, n)| (fold(n), i as u32 + 1))
                 .collect(),
             folded_communes: communes.iter().map(|c| fold(&c.name)).collect(),
-            postal_codes: communes
-                .iter()
-                .flat_map(|c| c.postal_codes.iter().cloned())
-                .collect(),
-            insee_codes: communes
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (c.insee_code.clone(), i))
-                .collect(),
-            rome: rome_codes.iter().map(|r| r.code.clone()).collect(),
             communes,
             departments,
             first_names,
@@ -163,9 +217,39 @@ impl RefData {
         self.folded_communes.contains(&fold(value))
     }
 
+    /// [`is_first_name`](Self::is_first_name) of a value already in [`fold`]'s output form
+    /// (`fold(value) == value`; true of the fold of any ASCII text), without folding it again.
+    pub fn is_first_name_folded(&self, folded: &str) -> bool {
+        self.folded_first_names.contains(folded)
+    }
+
+    /// [`last_name_rank`](Self::last_name_rank) of a value already folded (as
+    /// [`is_first_name_folded`](Self::is_first_name_folded)).
+    pub fn last_name_rank_folded(&self, folded: &str) -> Option<u32> {
+        self.folded_last_names.get(folded).copied()
+    }
+
+    /// [`is_commune`](Self::is_commune) of a value already folded (as
+    /// [`is_first_name_folded`](Self::is_first_name_folded)).
+    pub fn is_commune_folded(&self, folded: &str) -> bool {
+        self.folded_communes.contains(folded)
+    }
+
     /// Whether the value is an existing postal code.
     pub fn is_postal_code(&self, value: &str) -> bool {
-        self.postal_codes.contains(value.trim())
+        let v = crate::text::trim(value);
+        match five_digits(v) {
+            Some(i) => self.postal_bits.has(i),
+            None => self.postal_codes.contains(v),
+        }
+    }
+
+    /// Whether the value is the INSEE code of a commune (`commune_by_insee(..).is_some()`).
+    pub fn is_insee_code(&self, code: &str) -> bool {
+        match five_digits(crate::text::trim(code)) {
+            Some(i) => self.insee_bits.has(i),
+            None => self.commune_by_insee(code).is_some(),
+        }
     }
 
     /// The commune with this INSEE code.
@@ -177,7 +261,11 @@ impl RefData {
 
     /// Whether the value is an existing ROME code (case-insensitive).
     pub fn is_rome_code(&self, value: &str) -> bool {
-        self.rome.contains(&value.trim().to_ascii_uppercase())
+        let v = crate::text::trim(value);
+        match rome_index(v) {
+            Some(i) => self.rome_bits.has(i),
+            None => self.rome.contains(&v.to_ascii_uppercase()),
+        }
     }
 
     /// The department with this code.
@@ -195,6 +283,40 @@ pub fn get() -> &'static RefData {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn code_bitsets_agree_with_the_sets(s in "[0-9]{5}|[0-9]{4}|[0-9]{2}[AaBb][0-9]{2}|[A-Za-z][0-9]{4}|[A-Za-z0-9 ]{0,6}",
+                                            known in 0usize..40_000, ws in " ?") {
+            let r = get();
+            let c = &r.communes[known % r.communes.len()];
+            let rc = &r.rome_codes[known % r.rome_codes.len()].code;
+            let pc = c.postal_codes.first().cloned().unwrap_or_default();
+            let lower = rc.to_ascii_lowercase();
+            for v in [s.as_str(), c.insee_code.as_str(), pc.as_str(), rc.as_str(), lower.as_str()] {
+                let v = format!("{ws}{v}{ws}");
+                prop_assert_eq!(r.is_postal_code(&v), r.postal_codes.contains(v.trim()));
+                prop_assert_eq!(r.is_insee_code(&v), r.commune_by_insee(&v).is_some());
+                prop_assert_eq!(r.is_rome_code(&v), r.rome.contains(&v.trim().to_ascii_uppercase()));
+            }
+        }
+
+        #[test]
+        fn folded_lookups_agree_on_folded_text(s in "[A-Za-z' -]{0,20}", known in 0usize..20_000) {
+            let r = get();
+            let names = [s.clone(), r.last_names[known].clone(),
+                         r.first_names[known % r.first_names.len()].name.clone(),
+                         r.communes[known % r.communes.len()].name.clone()];
+            for n in names {
+                let f = fold(&n);
+                prop_assume!(f.is_ascii());
+                prop_assert_eq!(r.is_first_name_folded(&f), r.is_first_name(&f));
+                prop_assert_eq!(r.last_name_rank_folded(&f), r.last_name_rank(&f));
+                prop_assert_eq!(r.is_commune_folded(&f), r.is_commune(&f));
+            }
+        }
+    }
 
     #[test]
     fn loads_everything() {

@@ -24,6 +24,41 @@ pub fn fold(s: &str) -> String {
     out
 }
 
+/// `s.trim()`, without looking for Unicode blanks when `s` starts and ends with a printable
+/// ASCII character (the common case: `trim` decodes characters from both ends).
+#[inline]
+pub fn trim(s: &str) -> &str {
+    let printable = |b: Option<&u8>| b.is_some_and(|&b| (0x21..0x7f).contains(&b));
+    if printable(s.as_bytes().first()) && printable(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
+/// [`fold`] of an ASCII string into `out` (cleared first), byte by byte and without
+/// allocating once `out` has grown: the hot path of checking names and communes. The result is
+/// ASCII and its own fold. Returns `false` (and leaves `out` empty) when `s` is not ASCII.
+pub fn fold_ascii_into(s: &str, out: &mut String) -> bool {
+    out.clear();
+    if !s.is_ascii() {
+        return false;
+    }
+    let mut pending_space = false;
+    for &b in s.as_bytes() {
+        if b.is_ascii_alphanumeric() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push(char::from(b.to_ascii_uppercase()));
+        } else {
+            pending_space = true;
+        }
+    }
+    true
+}
+
 /// One character of an NFKD decomposition into [`fold`]'s output.
 fn push_folded(c: char, out: &mut String, pending_space: &mut bool) {
     // A separator pending since the last word becomes one space before the next word.
@@ -141,6 +176,19 @@ mod tests {
         #[test]
         fn fold_agrees_on_french_names(s in "[a-zA-Z0-9éèêëàâäçôöîïùûüÿœæÉÈÊÀÇÔÎÙŒÆß'., -]{0,40}") {
             prop_assert_eq!(fold(&s), fold_reference(&s));
+        }
+
+        #[test]
+        fn trim_agrees(s in "[ \t\u{a0}\u{2003}\u{85}\u{1c}a-z!~é]{0,12}") {
+            prop_assert_eq!(trim(&s), s.trim());
+        }
+
+        #[test]
+        fn ascii_fold_agrees(s in "[ -~\t]{0,40}") {
+            let mut out = String::from("junk");
+            prop_assert!(fold_ascii_into(&s, &mut out));
+            prop_assert_eq!(&out, &fold(&s));
+            prop_assert_eq!(fold(&out), out);
         }
 
         #[test]

@@ -79,24 +79,36 @@ const DETS: [Det; 25] = [
 ];
 
 fn parse_date(v: &str) -> Option<(i32, u32, u32)> {
-    // Three runs of digits split by `/`, `-` or `.`, with the year first or last (no
-    // allocation: this runs on every value of a date column).
-    let mut parts = v.split(['/', '-', '.']);
-    let (a, b, c) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() {
+    // Three runs of one to four ASCII digits split by `/`, `-` or `.`, with the year first or
+    // last (byte by byte, no allocation: this runs on every value of a date column).
+    let mut num = [0u32; 3];
+    let mut len = [0usize; 3];
+    let mut k = 0;
+    for &c in v.as_bytes() {
+        match c {
+            b'0'..=b'9' => {
+                if len[k] == 4 {
+                    return None;
+                }
+                num[k] = num[k] * 10 + u32::from(c - b'0');
+                len[k] += 1;
+            }
+            b'/' | b'-' | b'.' => {
+                k += 1;
+                if k == 3 {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+    if k != 2 || len.contains(&0) {
         return None;
     }
-    let num = |p: &str| -> Option<u32> {
-        if p.is_empty() || p.len() > 4 || !p.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        p.parse().ok()
-    };
-    let (na, nb, nc) = (num(a)?, num(b)?, num(c)?);
-    let (y, m, d) = if a.len() == 4 {
-        (na, nb, nc)
-    } else if c.len() == 4 {
-        (nc, nb, na)
+    let (y, m, d) = if len[0] == 4 {
+        (num[0], num[1], num[2])
+    } else if len[2] == 4 {
+        (num[2], num[1], num[0])
     } else {
         return None;
     };
@@ -115,19 +127,41 @@ fn is_ip(v: &str) -> bool {
     v.parse::<std::net::IpAddr>().is_ok()
 }
 
+/// Whether value `v` passes detector `d`; `folded` is `text::fold(v)` when `d` reads the folded
+/// form. With `own_fold`, `folded` is known to be its own fold (true of the fold of ASCII
+/// text), so dictionaries look it up as is rather than folding it again.
+#[cfg(test)]
 fn detect(d: Det, v: &str, folded: &str) -> bool {
+    detect_with(d, v, folded, false)
+}
+
+fn detect_with(d: Det, v: &str, folded: &str, own_fold: bool) -> bool {
     let r = refdata::get();
+    let first = |w: &str| {
+        if own_fold {
+            r.is_first_name_folded(w)
+        } else {
+            r.is_first_name(w)
+        }
+    };
+    let last = |w: &str| {
+        if own_fold {
+            r.last_name_rank_folded(w).is_some()
+        } else {
+            r.last_name_rank(w).is_some()
+        }
+    };
     match d {
         Det::Nir => nir::is_valid(v),
         Det::Iban => iban::is_valid(v),
         Det::Email => email::is_valid(v),
-        Det::Phone => phone::is_valid(v) && v.chars().filter(char::is_ascii_digit).count() >= 9,
+        Det::Phone => phone::is_valid(v) && v.bytes().filter(u8::is_ascii_digit).count() >= 9,
         Det::Rome => v.len() == 5 && r.is_rome_code(v),
         Det::Hash => is_hash(v),
         Det::Ip => is_ip(v),
         Det::Date => parse_date(v).is_some(),
         Det::PostalCode => v.len() == 5 && r.is_postal_code(v),
-        Det::InseeCode => v.len() == 5 && r.commune_by_insee(v).is_some(),
+        Det::InseeCode => v.len() == 5 && r.is_insee_code(v),
         Det::Latitude => {
             v.contains('.')
                 && v.parse::<f64>()
@@ -175,24 +209,30 @@ fn detect(d: Det, v: &str, folded: &str) -> bool {
         ]
         .iter()
         .any(|k| folded.split(' ').any(|w| w == *k)),
-        Det::FirstName => r.is_first_name(folded),
-        Det::LastName => r.last_name_rank(folded).is_some(),
-        Det::FirstOnly => r.is_first_name(folded) && r.last_name_rank(folded).is_none(),
-        Det::LastOnly => r.last_name_rank(folded).is_some() && !r.is_first_name(folded),
-        Det::Commune => r.is_commune(folded),
+        Det::FirstName => first(folded),
+        Det::LastName => last(folded),
+        Det::FirstOnly => first(folded) && !last(folded),
+        Det::LastOnly => last(folded) && !first(folded),
+        Det::Commune => {
+            if own_fold {
+                r.is_commune_folded(folded)
+            } else {
+                r.is_commune(folded)
+            }
+        }
         Det::FullName => {
             let w: Vec<&str> = folded.split(' ').collect();
             w.len() >= 2
                 && w.len() <= 4
-                && (r.is_first_name(w[0]) || r.is_first_name(w[w.len() - 1]))
+                && (first(w[0]) || first(w[w.len() - 1]))
                 && w.iter().all(|x| x.chars().all(char::is_alphabetic))
         }
         Det::IdLike => {
             v.len() >= 4
                 && v.len() <= 40
-                && v.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                && v.chars().any(|c| c.is_ascii_digit())
+                && v.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+                && v.bytes().any(|c| c.is_ascii_digit())
         }
     }
 }
@@ -231,7 +271,7 @@ fn det_of(ty: ColumnType) -> Option<Det> {
 /// A value with surrounding blanks removed, or `None` when it counts as missing (empty,
 /// `null`, `\N`).
 pub(crate) fn present(value: &str) -> Option<&str> {
-    let v = value.trim();
+    let v = text::trim(value);
     (!(v.is_empty() || v.eq_ignore_ascii_case("null") || v == "\\N")).then_some(v)
 }
 
@@ -255,18 +295,26 @@ impl Det {
     /// Whether the detector looks a value up in a dictionary or word list: worth remembering
     /// its verdict per distinct value (other validators are cheaper than a lookup).
     fn memoised(self) -> bool {
-        self.reads_folded() || matches!(self, Det::PostalCode | Det::InseeCode | Det::Rome)
+        self.reads_folded()
     }
 }
 
 /// Whether a present value passes detector `d`, folding it only when `d` reads the folded form.
 fn check(d: Det, v: &str) -> bool {
-    let folded = if d.reads_folded() {
-        text::fold(v)
+    check_with(d, v, &mut String::new())
+}
+
+/// [`check`] with a scratch buffer for the folded form (ASCII values are folded into it without
+/// allocating, and looked up without folding again).
+fn check_with(d: Det, v: &str, buf: &mut String) -> bool {
+    if !d.reads_folded() {
+        return detect_with(d, v, "", false);
+    }
+    if text::fold_ascii_into(v, buf) {
+        detect_with(d, v, buf, true)
     } else {
-        String::new()
-    };
-    detect(d, v, &folded)
+        detect_with(d, v, &text::fold(v), false)
+    }
 }
 
 /// Whether a value supports type `ty` by the same validator or dictionary that typed the
@@ -342,9 +390,14 @@ impl ColumnTyper {
             return;
         };
         self.filled += 1;
-        let folded = text::fold(v);
+        // ASCII text folds byte by byte into its own fold (dictionaries need not fold it again).
+        let mut folded = String::new();
+        let own_fold = text::fold_ascii_into(v, &mut folded);
+        if !own_fold {
+            folded = text::fold(v);
+        }
         for (i, d) in DETS.iter().enumerate() {
-            if detect(*d, v, &folded) {
+            if detect_with(*d, v, &folded, own_fold) {
                 self.hits[i] += 1;
                 if *d == Det::Date {
                     if let Some((y, _, _)) = parse_date(v) {
@@ -634,6 +687,71 @@ mod tests {
             ColumnType::Iban
         );
         assert_eq!(ty("x", &["", " "]), ColumnType::Unknown);
+    }
+
+    /// The date parser as first written, splitting on separators (the reference of the byte
+    /// parser).
+    fn parse_date_split(v: &str) -> Option<(i32, u32, u32)> {
+        let mut parts = v.split(['/', '-', '.']);
+        let (a, b, c) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() {
+            return None;
+        }
+        let num = |p: &str| -> Option<u32> {
+            if p.is_empty() || p.len() > 4 || !p.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            p.parse().ok()
+        };
+        let (na, nb, nc) = (num(a)?, num(b)?, num(c)?);
+        let (y, m, d) = if a.len() == 4 {
+            (na, nb, nc)
+        } else if c.len() == 4 {
+            (nc, nb, na)
+        } else {
+            return None;
+        };
+        ((1900..=2100).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d))
+            .then_some((y as i32, m, d))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn date_parser_agrees_with_splitting(s in "[0-9/.é -]{0,14}|[0-9]{1,5}[/.-][0-9]{1,3}[/.-][0-9]{1,5}") {
+            proptest::prop_assert_eq!(parse_date(&s), parse_date_split(&s));
+        }
+
+        #[test]
+        fn fast_checks_agree_with_folding_every_value(s in "[A-Za-zéÉèç' .-]{0,24}|[0-9A-Za-z@. +()-]{0,20}",
+                                                      k in 0usize..DETS.len()) {
+            let d = DETS[k];
+            if let Some(v) = present(&s) {
+                let mut buf = String::from("junk");
+                proptest::prop_assert_eq!(check_with(d, v, &mut buf), detect(d, v, &text::fold(v)));
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_checks_agree_on_dictionary_words(k in 0usize..20_000, lower in proptest::bool::ANY,
+                                                 extra in "( [A-Za-z]{1,8})?") {
+            let r = refdata::get();
+            let words = [
+                r.last_names[k].clone(),
+                r.first_names[k % r.first_names.len()].name.clone(),
+                r.communes[k % r.communes.len()].name.clone(),
+                format!("{} {}", r.first_names[k % r.first_names.len()].name, r.last_names[k]),
+            ];
+            for w in words {
+                let w = format!("{w}{extra}");
+                let w = if lower { w.to_lowercase() } else { w };
+                for d in DETS {
+                    let mut buf = String::new();
+                    proptest::prop_assert_eq!(check_with(d, &w, &mut buf), detect(d, &w, &text::fold(&w)));
+                }
+            }
+        }
     }
 
     #[test]

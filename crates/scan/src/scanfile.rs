@@ -9,11 +9,11 @@ use leaktrace_io::{
 };
 use leaktrace_pii::ColumnType;
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHasher};
+use rustc_hash::FxHasher;
 use serde::Serialize;
 use std::hash::Hasher;
 
-use crate::{check, det_of, present, ColumnReport, ColumnTyper, Det};
+use crate::{check_with, det_of, present, ColumnReport, ColumnTyper, Det};
 
 /// Options for [`scan_path`].
 #[derive(Debug, Clone)]
@@ -52,6 +52,49 @@ pub struct Confirmation {
 /// postal codes, names, dates, codes) is validated once.
 const MEMO_CAP: usize = 1 << 14;
 
+/// Slots of a [`Memo`]: twice `MEMO_CAP`, so that probes stay short.
+const MEMO_BITS: u32 = 15;
+
+/// Verdicts by value hash (never the values): open addressing over one word per slot, the
+/// verdicts in a bitset beside, so that a probe touches one cache line of a compact table.
+#[derive(Debug, Clone, Default)]
+struct Memo {
+    /// Value hashes (0: empty slot; a value hashing to 0 is not remembered).
+    keys: Vec<u64>,
+    /// Verdict of each slot, a bit per slot.
+    oks: Vec<u64>,
+    len: usize,
+}
+
+impl Memo {
+    /// The verdict remembered for hash `h`, else `check()` (remembered while under `MEMO_CAP`).
+    fn get_or(&mut self, h: u64, check: impl FnOnce() -> bool) -> bool {
+        if h == 0 {
+            return check();
+        }
+        if self.keys.is_empty() {
+            self.keys = vec![0; 1 << MEMO_BITS];
+            self.oks = vec![0; (1 << MEMO_BITS) / 64];
+        }
+        let mask = (1 << MEMO_BITS) - 1;
+        let mut i = (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - MEMO_BITS)) as usize;
+        loop {
+            match self.keys[i] {
+                0 => break,
+                k if k == h => return self.oks[i / 64] >> (i % 64) & 1 == 1,
+                _ => i = (i + 1) & mask,
+            }
+        }
+        let ok = check();
+        if self.len < MEMO_CAP {
+            self.keys[i] = h;
+            self.oks[i / 64] |= u64::from(ok) << (i % 64);
+            self.len += 1;
+        }
+        ok
+    }
+}
+
 /// Counts of values supporting each column's type, accumulated over rows.
 #[derive(Debug, Clone)]
 pub struct Confirmer {
@@ -60,7 +103,9 @@ pub struct Confirmer {
     /// Per column: (non-empty values, values supporting the type).
     counts: Vec<(u64, u64)>,
     /// Per column: verdicts by value hash (at most `MEMO_CAP`; never the values).
-    memo: Vec<FxHashMap<u64, bool>>,
+    memo: Vec<Memo>,
+    /// Scratch space for folded values.
+    buf: String,
 }
 
 impl Confirmer {
@@ -72,8 +117,9 @@ impl Confirmer {
     fn with_dets(dets: Vec<Option<Det>>) -> Confirmer {
         Confirmer {
             counts: vec![(0, 0); dets.len()],
-            memo: vec![FxHashMap::default(); dets.len()],
+            memo: vec![Memo::default(); dets.len()],
             dets,
+            buf: String::new(),
         }
     }
 
@@ -85,22 +131,12 @@ impl Confirmer {
             let Some(v) = field(j) else { break };
             let Some(v) = present(&v) else { continue };
             let ok = if d.memoised() {
-                let memo = &mut self.memo[j];
                 let mut h = FxHasher::default();
                 h.write(v.as_bytes());
-                let h = h.finish();
-                match memo.get(&h) {
-                    Some(&ok) => ok,
-                    None => {
-                        let ok = check(d, v);
-                        if memo.len() < MEMO_CAP {
-                            memo.insert(h, ok);
-                        }
-                        ok
-                    }
-                }
+                let buf = &mut self.buf;
+                self.memo[j].get_or(h.finish(), || check_with(d, v, buf))
             } else {
-                check(d, v)
+                check_with(d, v, &mut self.buf)
             };
             let c = &mut self.counts[j];
             c.0 += 1;
@@ -297,7 +333,8 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> Result<ScanReport, ScanErro
                     Some(c) => {
                         let init = || c.empty_like();
                         visit_records_parallel(path, reader.info(), width, init, |c, r| {
-                            c.observe(|j| r.get(j))
+                            let f = r.fields();
+                            c.observe(|j| f.get(j))
                         })?
                         .map(|(n, parts)| (n, Confirmer::sum(parts.iter())))
                     }
