@@ -15,9 +15,15 @@ echo "## registry ($(du -h "$DATA/registry.csv" | cut -f1))"
 /usr/bin/time -f 'wall %e s, user %U s, sys %S s, peak RSS %M KiB' \
   "$BIN" enroll --source registry --as-of 2026-10-01 "$DATA/registry.csv"
 echo "## extracts"
-"$BIN" enroll --source provider_docs --recipient "Prestataire Docs" --as-of 2022-03-05 "$DATA/extracts/provider_docs_2022-02.csv" | head -1
-"$BIN" enroll --source app_backend --recipient "App mobile" --as-of 2023-06-15 "$DATA/extracts/app_users_2023-06-15.jsonl" | head -1
-"$BIN" enroll --source training_partner --recipient "Formation ARA" --as-of 2024-01-10 "$DATA/extracts/formation_ara_2024.xlsx" | head -1
-"$BIN" enroll --source website --recipient "Site partenaire" --as-of 2024-03-01 "$DATA/extracts/website_accounts_2024-03-01.tsv" | head -1
-"$BIN" enroll --source website --recipient "Site partenaire" --as-of 2025-09-01 "$DATA/extracts/website_accounts_2025-09-01.tsv" | head -1
+# First line of each enrolment's summary (through a file: a pipe into `head` could end the
+# command early under pipefail).
+enroll_quietly() {
+  "$BIN" enroll "$@" > /tmp/leaktrace-bench-enroll.out
+  head -1 /tmp/leaktrace-bench-enroll.out
+}
+enroll_quietly --source provider_docs --recipient "Prestataire Docs" --as-of 2022-03-05 "$DATA/extracts/provider_docs_2022-02.csv"
+enroll_quietly --source app_backend --recipient "App mobile" --as-of 2023-06-15 "$DATA/extracts/app_users_2023-06-15.jsonl"
+enroll_quietly --source training_partner --recipient "Formation ARA" --as-of 2024-01-10 "$DATA/extracts/formation_ara_2024.xlsx"
+enroll_quietly --source website --recipient "Site partenaire" --as-of 2024-03-01 "$DATA/extracts/website_accounts_2024-03-01.tsv"
+enroll_quietly --source website --recipient "Site partenaire" --as-of 2025-09-01 "$DATA/extracts/website_accounts_2025-09-01.tsv"
 du -sh "$LEAKTRACE_HOME"

@@ -561,8 +561,8 @@ impl<'a> Linker<'a> {
         let top = ranked.first().map_or(0, |r| r.1);
         ranked.retain(|r| 2 * r.1 >= top);
         ranked.truncate(MAX_CANDIDATES * segs.len().max(1));
-        // Merge a person's hits across segments by id (a handful of ids: a linear scan). Each
-        // step's memory is requested for all of them before it is read.
+        // Merge a person's hits across segments by id. Each step's memory is requested for
+        // all of them before it is read.
         for ((si, o), _) in &ranked {
             segs[*si].1.prefetch_id(*o);
         }
@@ -575,13 +575,17 @@ impl<'a> Linker<'a> {
             })
             .collect();
         let mut by_id: Vec<(&'a [u8], u32, Locations)> = Vec::new();
+        let mut pos: FxHashMap<&[u8], usize> = FxHashMap::default();
         for (((si, o), n), id) in ranked.into_iter().zip(ids) {
-            match by_id.iter_mut().find(|c| c.0 == id) {
-                Some(c) => {
-                    c.1 += n;
-                    c.2.push((si, o));
+            match pos.get(id) {
+                Some(&i) => {
+                    by_id[i].1 += n;
+                    by_id[i].2.push((si, o));
                 }
-                None => by_id.push((id, n, vec![(si, o)])),
+                None => {
+                    pos.insert(id, by_id.len());
+                    by_id.push((id, n, vec![(si, o)]));
+                }
             }
         }
         by_id.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
