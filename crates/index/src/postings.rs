@@ -489,23 +489,17 @@ mod tests {
     }
 
     #[test]
-    fn spread_lists_are_packed_by_value() {
-        let list: Vec<u32> = (0..100_000u32).map(|i| i * 37 + (i % 5)).collect();
-        let (buf, p) = stored(&list);
-        assert_eq!(kind(&p), "by value");
-        assert!(buf.len() < list.len() * 2, "{} bytes", buf.len());
-        check(&list, &p);
-    }
-
-    #[test]
-    fn clustered_lists_are_packed_by_position() {
+    fn long_lists_are_packed_by_value_or_by_position() {
+        let spread: Vec<u32> = (0..100_000u32).map(|i| i * 37 + (i % 5)).collect();
         // A file sorted by region: a postal code's persons are one run of ordinals.
-        let mut list: Vec<u32> = (9_000_000..9_004_000u32).collect();
-        list.extend([9_500_000, 9_999_999]);
-        let (buf, p) = stored(&list);
-        assert_eq!(kind(&p), "by position");
-        assert!(buf.len() < list.len() * 2, "{} bytes", buf.len());
-        check(&list, &p);
+        let mut clustered: Vec<u32> = (9_000_000..9_004_000u32).collect();
+        clustered.extend([9_500_000, 9_999_999]);
+        for (list, packing) in [(spread, "by value"), (clustered, "by position")] {
+            let (buf, p) = stored(&list);
+            assert_eq!(kind(&p), packing);
+            assert!(buf.len() < list.len() * 2, "{} bytes", buf.len());
+            check(&list, &p);
+        }
     }
 
     #[test]
