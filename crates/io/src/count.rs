@@ -80,16 +80,7 @@ impl<'a> RawRecord<'a> {
     /// rather than field by field (worth it when most fields are read).
     #[inline]
     pub fn fields(&self) -> Fields<'a> {
-        let text = if self.text.is_some() {
-            self.text
-        } else if self.latin1 {
-            self.data
-                .is_ascii()
-                .then(|| std::str::from_utf8(self.data).ok())
-                .flatten()
-        } else {
-            std::str::from_utf8(self.data).ok()
-        };
+        let text = self.text.or_else(|| as_text(self.data, self.latin1));
         Fields {
             rec: RawRecord { ..*self },
             text,
@@ -114,6 +105,14 @@ impl<'a> Fields<'a> {
         }
         Some(decode(self.rec.data.get(r)?, self.rec.latin1))
     }
+}
+
+/// `b` as text when it reads without decoding: valid UTF-8, and ASCII in a Windows-1252 file.
+#[inline]
+fn as_text(b: &[u8], latin1: bool) -> Option<&str> {
+    std::str::from_utf8(b)
+        .ok()
+        .filter(|t| !latin1 || t.is_ascii())
 }
 
 fn decode(b: &[u8], latin1: bool) -> Cow<'_, str> {
@@ -248,7 +247,7 @@ const BOM: &[u8; 3] = b"\xef\xbb\xbf";
 /// dropped at the start of `src` when `at_start`), calling `visit` on each.
 ///
 /// Blocks of whole lines without a quote or a CR — most of a typical export — are split in
-/// place, eight bytes at a time; other blocks go through `csv_core`, the `csv` crate's own
+/// place, 64 bytes at a time; other blocks go through `csv_core`, the `csv` crate's own
 /// parser, and a quoted field running past a block's last line makes the block grow until
 /// the record ends.
 pub(crate) fn split_records<R: Read>(
@@ -458,9 +457,7 @@ fn split_plain(
 ) -> usize {
     // The lines as text when the whole block reads without decoding (checked once here rather
     // than line by line).
-    let text = std::str::from_utf8(blk)
-        .ok()
-        .filter(|t| !latin1 || t.is_ascii());
+    let text = as_text(blk, latin1);
     let mut line = 0;
     ends.clear();
     let mut at = |i: usize, line: &mut usize, ends: &mut Vec<usize>| {

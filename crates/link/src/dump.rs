@@ -174,6 +174,9 @@ pub const MAX_CANDIDATES: usize = 32;
 /// Where a person is: (segment, ordinal) in every segment holding them.
 type Locations = Vec<(usize, u32)>;
 
+/// Postings already looked up for a row: (segment, fingerprint, persons holding it).
+type Known<'a> = Vec<(usize, Fp, Postings<'a>)>;
+
 /// A candidate pair, compact.
 #[derive(Debug, Clone)]
 pub struct Pair {
@@ -341,12 +344,7 @@ impl<'a> Linker<'a> {
     /// The row's evidence. Exact values are looked up in the segments holding a candidate
     /// (bit `si` of `located`) and in the largest one (term frequencies); identifiers in every
     /// segment (who else holds them). `known` are lookups already made for blocking.
-    fn prepare(
-        &self,
-        p: &RowPrints,
-        located: u64,
-        known: &[(usize, Fp, Postings<'a>)],
-    ) -> Prepared<'a> {
+    fn prepare(&self, p: &RowPrints, located: u64, known: &Known<'a>) -> Prepared<'a> {
         let segs = &self.index.snapshots;
         let big = (0..segs.len()).max_by_key(|&si| segs[si].0.persons);
         let mut levels = Vec::with_capacity(NF);
@@ -497,14 +495,7 @@ impl<'a> Linker<'a> {
     ///
     /// Also returns the postings of the row's identifiers (NIR, e-mail, phone, IBAN) per
     /// segment, looked up for blocking and needed again to compare.
-    #[allow(clippy::type_complexity)]
-    fn candidates(
-        &self,
-        p: &RowPrints,
-    ) -> (
-        Vec<(String, Vec<(usize, u32)>)>,
-        Vec<(usize, Fp, Postings<'a>)>,
-    ) {
+    fn candidates(&self, p: &RowPrints) -> (Vec<(String, Locations)>, Known<'a>) {
         let segs: &'a [(leaktrace_index::SnapshotInfo, Segment)] = &self.index.snapshots;
         let mut reqs: Vec<(&'a Segment, Fp)> = Vec::new();
         let mut seg_of: Vec<(usize, Domain)> = Vec::new();
@@ -520,7 +511,7 @@ impl<'a> Linker<'a> {
             }
         }
         let found = postings_batch(&reqs);
-        let known: Vec<(usize, Fp, Postings<'a>)> = seg_of
+        let known: Known<'a> = seg_of
             .iter()
             .zip(&reqs)
             .zip(&found)

@@ -168,25 +168,21 @@ pub fn parse(s: &str) -> Option<Nir> {
 /// The 15 canonical characters of a NIR written in any common form, when its key is right
 /// (no allocation: this runs on every value of a NIR column).
 fn canonical(s: &str) -> Option<[u8; 15]> {
-    if let Ok(b) = <&[u8; 15]>::try_from(s.as_bytes()) {
-        if b.iter().all(u8::is_ascii_digit) {
-            // Fifteen digits (the usual form): no separator, no Corsica letter.
-            if !matches!(b[0], b'1' | b'2' | b'3' | b'4' | b'7' | b'8') {
-                return None;
-            }
-            let n = b[..13]
-                .iter()
-                .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
-            let key = u64::from(b[13] - b'0') * 10 + u64::from(b[14] - b'0');
-            return (key == 97 - n % 97).then_some(*b);
-        }
+    match <&[u8; 15]>::try_from(s.as_bytes()) {
+        // Fifteen digits (the usual form): nothing to compact.
+        Ok(b) if b.iter().all(u8::is_ascii_digit) => checked(*b),
+        _ => canonical_general(s),
     }
-    canonical_general(s)
 }
 
-/// [`canonical`] of any written form.
+/// [`canonical`] of any written form, always compacted (the reference of its shortcut).
 fn canonical_general(s: &str) -> Option<[u8; 15]> {
-    let c = compact(s)?;
+    checked(compact(s)?)
+}
+
+/// Compacted characters `c` if they make a NIR with the right key.
+#[inline]
+fn checked(c: [u8; 15]) -> Option<[u8; 15]> {
     if !matches!(c[0], b'1' | b'2' | b'3' | b'4' | b'7' | b'8') {
         return None;
     }

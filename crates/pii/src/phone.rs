@@ -64,12 +64,16 @@ pub fn normalize(s: &str) -> Option<String> {
 
 /// The kind of a normalised (`+33…`) number.
 pub fn kind(e164: &str) -> Option<PhoneKind> {
-    let n = e164.strip_prefix("+33")?;
-    let b = n.as_bytes();
-    Some(match b.first()? {
+    kind_of_national(e164.strip_prefix("+33")?.as_bytes())
+}
+
+/// [`kind`] of the national digits (after `+33`).
+#[inline]
+fn kind_of_national(n: &[u8]) -> Option<PhoneKind> {
+    Some(match n.first()? {
         b'1'..=b'5' => PhoneKind::Landline,
         b'6' => PhoneKind::Mobile,
-        b'7' if matches!(b.get(1), Some(b'3'..=b'9')) => PhoneKind::Mobile,
+        b'7' if matches!(n.get(1), Some(b'3'..=b'9')) => PhoneKind::Mobile,
         b'8' => PhoneKind::Special,
         b'9' => PhoneKind::NonGeographic,
         _ => return None,
@@ -138,18 +142,6 @@ fn national_ascii(s: &[u8]) -> Option<[u8; 9]> {
         return None;
     }
     national.try_into().ok()
-}
-
-/// [`kind`] of the national digits.
-fn kind_of_national(n: &[u8; 9]) -> Option<PhoneKind> {
-    Some(match n[0] {
-        b'1'..=b'5' => PhoneKind::Landline,
-        b'6' => PhoneKind::Mobile,
-        b'7' if matches!(n[1], b'3'..=b'9') => PhoneKind::Mobile,
-        b'8' => PhoneKind::Special,
-        b'9' => PhoneKind::NonGeographic,
-        _ => return None,
-    })
 }
 
 /// National format with spaces: `06 12 34 56 78`.

@@ -99,12 +99,18 @@ impl Bits {
     }
 }
 
-/// The number written by five ASCII digits.
-fn five_digits(s: &str) -> Option<usize> {
-    let b: &[u8; 5] = s.as_bytes().try_into().ok()?;
+/// The number written by ASCII digits `b`.
+#[inline]
+fn number(b: &[u8]) -> Option<usize> {
     b.iter().try_fold(0usize, |n, &d| {
         d.is_ascii_digit().then(|| n * 10 + usize::from(d - b'0'))
     })
+}
+
+/// The number written by five ASCII digits.
+fn five_digits(s: &str) -> Option<usize> {
+    let b: &[u8; 5] = s.as_bytes().try_into().ok()?;
+    number(b)
 }
 
 /// The index of a ROME-shaped code (a letter, either case, and four ASCII digits).
@@ -113,9 +119,7 @@ fn rome_index(s: &str) -> Option<usize> {
     if !l.is_ascii_alphabetic() || digits.len() != 4 {
         return None;
     }
-    let n = digits.iter().try_fold(0usize, |n, &d| {
-        d.is_ascii_digit().then(|| n * 10 + usize::from(d - b'0'))
-    })?;
+    let n = number(digits)?;
     Some(usize::from(l.to_ascii_uppercase() - b'A') * 10_000 + n)
 }
 
