@@ -9,11 +9,111 @@ use leaktrace_pii::ColumnType;
 use crate::page::CSS;
 use crate::{category_label, en, esc, fr, Facts};
 
+/// Escape a quoted value (a file name, a source name, a field of the incident file) for the
+/// Markdown drafts, so that it reads as itself and can neither inject HTML nor start a
+/// heading, list, table cell, link or emphasis: CommonMark backslash escapes before the
+/// characters that mean something (`_` only at a word boundary, where it could emphasise;
+/// `-`, `+` and `1.` only at the start), line breaks and tabs as spaces, other control
+/// characters shown as `\x1b`. [`markdown_to_html`] reads these escapes back.
+pub fn md(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let lead_digits = chars.iter().take_while(|c| c.is_ascii_digit()).count();
+    for (i, &c) in chars.iter().enumerate() {
+        let word = |j: Option<usize>| {
+            j.and_then(|j| chars.get(j))
+                .is_some_and(|c| c.is_alphanumeric())
+        };
+        let escape = match c {
+            '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '|' | '&' | '#' | '~' | '!' => true,
+            '_' => !(word(i.checked_sub(1)) && word(Some(i + 1))),
+            '-' | '+' | '=' => i == 0,
+            '.' | ')' => i > 0 && i == lead_digits,
+            _ => false,
+        };
+        if c == '\n' || c == '\r' || c == '\t' {
+            out.push(' ');
+        } else if c.is_control() {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            if escape {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Undo [`md`]'s backslash escapes (before ASCII punctuation), as CommonMark reads them.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut it = s.chars().peekable();
+    while let Some(c) = it.next() {
+        if c == '\\' {
+            if let Some(&n) = it.peek() {
+                if n.is_ascii_punctuation() {
+                    out.push(n);
+                    it.next();
+                    continue;
+                }
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Inline Markdown text to HTML text: escapes read back, then HTML-escaped.
+fn inline(s: &str) -> String {
+    esc(&unescape(s))
+}
+
+/// The cells of a table row, split at the pipes that are not escaped.
+fn cells(row: &str) -> Vec<String> {
+    let row = row.trim().strip_prefix('|').unwrap_or(row);
+    let row = row
+        .strip_suffix('|')
+        .filter(|r| !r.ends_with('\\'))
+        .unwrap_or(row);
+    let (mut out, mut cur, mut it) = (Vec::new(), String::new(), row.chars());
+    while let Some(c) = it.next() {
+        match c {
+            '\\' => {
+                cur.push(c);
+                if let Some(n) = it.next() {
+                    cur.push(n);
+                }
+            }
+            '|' => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
 fn list(items: &Option<Vec<String>>, none: &str) -> String {
     match items {
-        Some(v) if !v.is_empty() => v.iter().map(|m| format!("- {m}\n")).collect(),
+        Some(v) if !v.is_empty() => v.iter().map(|m| format!("- {}\n", md(m))).collect(),
         _ => format!("- {none}\n"),
     }
+}
+
+/// The organisation as the drafts quote it (escaped; the placeholder as it is).
+fn org(f: &Facts) -> String {
+    f.incident
+        .organisation
+        .as_deref()
+        .map_or_else(|| f.organisation().to_string(), md)
+}
+
+/// The contact point as the drafts quote it.
+fn contact(f: &Facts) -> String {
+    f.incident
+        .contact
+        .as_deref()
+        .map_or_else(|| f.contact().to_string(), md)
 }
 
 pub(crate) fn art33_fr(f: &Facts) -> String {
@@ -23,8 +123,8 @@ pub(crate) fn art33_fr(f: &Facts) -> String {
         s,
         "# Notification d'une violation de données personnelles (RGPD, art. 33)\n"
     );
-    let _ = writeln!(s, "Responsable du traitement : {}  ", f.organisation());
-    let _ = writeln!(s, "Point de contact : {}\n", f.contact());
+    let _ = writeln!(s, "Responsable du traitement : {}  ", org(f));
+    let _ = writeln!(s, "Point de contact : {}\n", contact(f));
     if let Some(d) = &f.deadline {
         let _ = writeln!(s, "Prise de connaissance : {}  ", d.discovered);
         let _ = writeln!(s, "Échéance de notification (72 heures) : {}\n", d.deadline);
@@ -36,7 +136,7 @@ pub(crate) fn art33_fr(f: &Facts) -> String {
          trouvé hors de l'organisation. Analyse : fichier {} ; {} enregistrements sur {} \
          correspondent à des personnes de nos fichiers (confiance {:.2}).",
         fr(a.file.rows),
-        a.file.name,
+        md(&a.file.name),
         &a.file.sha256[..16],
         status_fr(a.verdict.status),
         fr(a.linkage.rows_linked),
@@ -44,7 +144,7 @@ pub(crate) fn art33_fr(f: &Facts) -> String {
         a.verdict.confidence
     );
     if let Some(n) = &f.incident.nature {
-        let _ = writeln!(s, "\n{n}");
+        let _ = writeln!(s, "\n{}", md(n));
     }
     let _ = writeln!(
         s,
@@ -100,6 +200,8 @@ pub(crate) fn art33_fr(f: &Facts) -> String {
         "{}",
         f.incident
             .delay_reasons
+            .as_deref()
+            .map(md)
             .as_deref()
             .unwrap_or("Sans objet si la notification intervient dans les 72 heures.")
     );
@@ -161,8 +263,8 @@ pub(crate) fn art33_en(f: &Facts) -> String {
         s,
         "# Notification of a personal data breach (GDPR Art. 33)\n"
     );
-    let _ = writeln!(s, "Controller: {}  ", f.organisation());
-    let _ = writeln!(s, "Contact point: {}\n", f.contact());
+    let _ = writeln!(s, "Controller: {}  ", org(f));
+    let _ = writeln!(s, "Contact point: {}\n", contact(f));
     if let Some(d) = &f.deadline {
         let _ = writeln!(s, "Became aware: {}  ", d.discovered);
         let _ = writeln!(s, "Notification deadline (72 hours): {}\n", d.deadline);
@@ -173,13 +275,13 @@ pub(crate) fn art33_en(f: &Facts) -> String {
         "Loss of confidentiality: a file of {} records ({}, SHA-256 {}) was found outside the \
          organisation. Analysis: {} (verdict: {}).",
         en(a.file.rows),
-        a.file.name,
+        md(&a.file.name),
         &a.file.sha256[..16],
         a.verdict.status.as_str(),
         a.verdict.confidence
     );
     if let Some(n) = &f.incident.nature {
-        let _ = writeln!(s, "\n{n}");
+        let _ = writeln!(s, "\n{}", md(n));
     }
     let _ = writeln!(
         s,
@@ -233,6 +335,8 @@ pub(crate) fn art33_en(f: &Facts) -> String {
         f.incident
             .delay_reasons
             .as_deref()
+            .map(md)
+            .as_deref()
             .unwrap_or("Not applicable if notified within 72 hours.")
     );
     s
@@ -256,7 +360,7 @@ pub(crate) fn art34_fr(f: &Facts) -> String {
         s,
         "Nous avons découvert qu'un fichier contenant des données personnelles de personnes \
          inscrites auprès de {} circule hors de nos systèmes. Vos données en font partie.\n",
-        f.organisation()
+        org(f)
     );
     let _ = writeln!(s, "## Quelles données ?\n");
     let _ = writeln!(s, "Les données concernées sont : {}.\n", cats.join(", "));
@@ -272,7 +376,7 @@ pub(crate) fn art34_fr(f: &Facts) -> String {
          {} ou d'un organisme public et vous demandent des informations : nous ne vous \
          demanderons jamais votre mot de passe ni vos coordonnées bancaires par message ou par \
          téléphone.",
-        f.organisation()
+        org(f)
     );
     let _ = writeln!(
         s,
@@ -306,7 +410,7 @@ pub(crate) fn art34_fr(f: &Facts) -> String {
     let _ = writeln!(
         s,
         "Pour toute question ou pour exercer vos droits : {}.",
-        f.contact()
+        contact(f)
     );
     s
 }
@@ -327,15 +431,15 @@ pub fn markdown_to_html(title: &str, md: &str) -> String {
             in_table = false;
         }
         if let Some(h) = l.strip_prefix("# ") {
-            let _ = writeln!(body, "<h1>{}</h1>", esc(h));
+            let _ = writeln!(body, "<h1>{}</h1>", inline(h));
         } else if let Some(h) = l.strip_prefix("## ") {
-            let _ = writeln!(body, "<h2>{}</h2>", esc(h));
+            let _ = writeln!(body, "<h2>{}</h2>", inline(h));
         } else if let Some(item) = l.strip_prefix("- ") {
             if !in_list {
                 body.push_str("<ul>\n");
                 in_list = true;
             }
-            let _ = writeln!(body, "<li>{}</li>", esc(item));
+            let _ = writeln!(body, "<li>{}</li>", inline(item));
         } else if l.starts_with('|') {
             if l.starts_with("|---") {
                 continue;
@@ -344,14 +448,13 @@ pub fn markdown_to_html(title: &str, md: &str) -> String {
                 body.push_str("<table>\n");
                 in_table = true;
             }
-            let cells: Vec<String> = l
-                .trim_matches('|')
-                .split('|')
-                .map(|c| format!("<td>{}</td>", esc(c.trim())))
+            let row: Vec<String> = cells(l)
+                .iter()
+                .map(|c| format!("<td>{}</td>", inline(c.trim())))
                 .collect();
-            let _ = writeln!(body, "<tr>{}</tr>", cells.concat());
+            let _ = writeln!(body, "<tr>{}</tr>", row.concat());
         } else if !l.is_empty() {
-            let _ = writeln!(body, "<p>{}</p>", esc(l));
+            let _ = writeln!(body, "<p>{}</p>", inline(l));
         }
     }
     if in_list {
@@ -369,6 +472,44 @@ pub fn markdown_to_html(title: &str, md: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_values_cannot_inject() {
+        let name =
+            "<img src=x onerror=alert(1)>_*leak*_ [x](http://e.vil) | # h\n- item\x1b[31m.csv";
+        let m = md(name);
+        assert!(!m.contains('<') || m.matches("\\<").count() == m.matches('<').count());
+        assert!(!m.contains('\n') && !m.contains('\x1b'), "{m}");
+        for bad in ["*leak*", "_*", "| #", " [x]"] {
+            assert!(!m.contains(bad), "{bad} in {m}");
+        }
+        let page = markdown_to_html(
+            "t",
+            &format!("# Title\n\nfile {m}\n\n| a | {m} |\n|---|---|\n- {m}\n"),
+        );
+        assert!(!page.contains("<img"), "{page}");
+        assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;_*leak*_ [x](http://e.vil) | # h - item\\x1b[31m.csv"), "{page}");
+        assert_eq!(
+            page.matches("<td>").count(),
+            2,
+            "the quoted pipe stays in its cell"
+        );
+        // Leading list and heading markers, words with underscores left as they are.
+        assert_eq!(md("- x"), "\\- x");
+        assert_eq!(md("1. x"), "1\\. x");
+        assert_eq!(md("app_reshaped.csv"), "app_reshaped.csv");
+        assert_eq!(md("_x"), "\\_x");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn escaping_reads_back(s in "\\PC{0,40}") {
+            let m = md(&s);
+            proptest::prop_assert_eq!(unescape(&m), s.replace(['\n', '\r', '\t'], " "));
+            let raw_lt = m.match_indices('<').filter(|(i, _)| !m[..*i].ends_with('\\')).count();
+            proptest::prop_assert_eq!(raw_lt, 0);
+        }
+    }
 
     #[test]
     fn markdown_becomes_escaped_html() {

@@ -16,9 +16,13 @@ use std::path::{Path, PathBuf};
 
 use leaktrace_analyze::Analysis;
 use leaktrace_pii::ColumnType;
+use serde::Serialize;
 
 pub use drafts::markdown_to_html;
-pub use incident::{deadline, Deadline, Incident};
+pub use incident::{
+    deadline, Deadline, Incident, DISCOVERED_AT_FORMAT, INCIDENT_TEMPLATE, MAX_INCIDENT_BYTES,
+    SEVERITY_SCALES,
+};
 pub use severity::{assess, Severity, SeverityInput};
 
 /// Errors of report writing.
@@ -32,9 +36,8 @@ pub enum ReportError {
     },
     #[error("{path}: {message}")]
     Incident { path: String, message: String },
-    #[error(
-        "--discovered-at {0:?}: use YYYY-MM-DDTHH:MM (optionally :SS and an offset, e.g. +01:00)"
-    )]
+    /// A discovery time that is not one: what was given and why it was refused.
+    #[error("--discovered-at {0}")]
     DiscoveredAt(String),
 }
 
@@ -125,7 +128,9 @@ impl Facts<'_> {
         match at.candidates.first() {
             Some(c) if at.rows_used > 0 && c.source != "unknown" => format!(
                 "{} ({}), probabilité a posteriori {:.3}",
-                c.source, c.recipient, c.posterior
+                drafts::md(&c.source),
+                drafts::md(&c.recipient),
+                c.posterior
             ),
             _ => "non déterminée".into(),
         }
@@ -135,7 +140,9 @@ impl Facts<'_> {
         match at.candidates.first() {
             Some(c) if at.rows_used > 0 && c.source != "unknown" => format!(
                 "{} ({}), posterior probability {:.3}",
-                c.source, c.recipient, c.posterior
+                drafts::md(&c.source),
+                drafts::md(&c.recipient),
+                c.posterior
             ),
             _ => "not determined".into(),
         }
@@ -161,16 +168,32 @@ pub struct ReportFiles {
     pub deadline: Option<Deadline>,
 }
 
-/// Write `report.html`, the drafts (`art33_fr`, `art33_en`, `art34_fr`, `.md` and `.html`) and
-/// `affected_persons.csv` into `dir`.
-pub fn write_report(
-    dir: &Path,
+/// The report's decisions, as `analyze --json` gives them beside the analysis
+/// (`docs/analysis-json.md`, `decisions`): the ENISA severity with its inputs, whether Art. 34
+/// applies, and the CNIL deadline when the discovery time is known.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decisions {
+    /// The ENISA score, its inputs (DPC, EI, CB) and the reason for each.
+    pub severity: Severity,
+    /// Whether the persons must be told (GDPR Art. 34): severity high or very high.
+    pub art34_required: bool,
+    /// When the breach became known and the Art. 33 deadline (72 hours later); `None` without
+    /// `--discovered-at` or the incident file's `discovered_at`.
+    pub cnil_deadline: Option<Deadline>,
+    /// The personal data categories counted (the analysis' categories without `person_id`).
+    #[serde(skip)]
+    pub categories: Vec<(ColumnType, u64)>,
+}
+
+/// Decide severity, Art. 34 and the deadline for `a` under `incident`; `discovered_at`
+/// overrides the incident file's.
+pub fn decisions(
     a: &Analysis,
     incident: &Incident,
     discovered_at: Option<&str>,
-) -> Result<ReportFiles, ReportError> {
+) -> Result<Decisions, ReportError> {
     let when = discovered_at.or(incident.discovered_at.as_deref());
-    let deadline = when.map(deadline).transpose()?;
+    let cnil_deadline = when.map(deadline).transpose()?;
     let categories: Vec<(ColumnType, u64)> = a
         .categories
         .iter()
@@ -179,12 +202,30 @@ pub fn write_report(
         .collect();
     let types: Vec<ColumnType> = categories.iter().map(|c| c.0).collect();
     let severity = assess(&types, &incident.severity);
+    Ok(Decisions {
+        art34_required: severity.art34,
+        severity,
+        cnil_deadline,
+        categories,
+    })
+}
+
+/// Write `report.html`, the drafts (`art33_fr`, `art33_en`, `art34_fr`, `.md` and `.html`) and
+/// `affected_persons.csv` into `dir`.
+pub fn write_report(
+    dir: &Path,
+    a: &Analysis,
+    incident: &Incident,
+    discovered_at: Option<&str>,
+) -> Result<ReportFiles, ReportError> {
+    let d = decisions(a, incident, discovered_at)?;
+    let (severity, deadline) = (d.severity.clone(), d.cnil_deadline.clone());
     let f = Facts {
         a,
         incident,
-        severity: severity.clone(),
-        deadline: deadline.clone(),
-        categories,
+        severity: d.severity,
+        deadline: d.cnil_deadline,
+        categories: d.categories,
     };
     let io = |p: &Path, e: std::io::Error| ReportError::Io {
         path: p.display().to_string(),
