@@ -7,6 +7,8 @@ use calamine::{open_workbook_auto, Data, Reader as _};
 
 use crate::{sniff, ReadError, Record, Source, TableInfo};
 
+pub mod bounds;
+
 pub(crate) struct SheetSource {
     tables: Vec<TableInfo>,
     rows: std::vec::IntoIter<Record>,
@@ -22,6 +24,9 @@ fn cell(d: &Data) -> String {
 
 /// Open a workbook; returns its format name and its records (spreadsheets are read whole).
 ///
+/// Before calamine reads it, [`bounds::check`] refuses a workbook whose sheets, shared strings
+/// or inflated size exceed their caps (calamine allocates a sheet's whole range at once).
+///
 /// calamine can panic on malformed workbooks (an overflowing cell reference, found by
 /// fuzzing): the panic is caught and reported as a format error, so a hostile file never
 /// brings the process down.
@@ -35,6 +40,7 @@ pub(crate) fn open(path: &Path) -> Result<(String, Box<dyn Source>), ReadError> 
 }
 
 fn read_workbook(path: &Path) -> Result<(String, Box<dyn Source>), ReadError> {
+    bounds::check(path)?;
     let ferr = |problem: String| ReadError::Format {
         path: path.to_path_buf(),
         problem,
