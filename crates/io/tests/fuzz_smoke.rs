@@ -52,11 +52,11 @@ fn static_seeds(t: Target) -> Vec<&'static [u8]> {
             b"(1,",
         ],
         Target::Xlsx => vec![
-            // Hostile extents (refused by the bounds pass, crates/io/src/sheet/bounds.rs): a
+            br#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>nom</t></is></c><c r="B1" t="inlineStr"><is><t>age</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>DUPONT</t></is></c><c r="B2"><v>42</v></c></row></sheetData></worksheet>"#,
+            // Then hostile extents (refused by the bounds pass, crates/io/src/sheet/bounds.rs): a
             // far cell reference, and a row and a cell far apart without references.
             br#"<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>2</v></c></row></sheetData></worksheet>"#,
             br#"<worksheet><sheetData><row r="999999"><c/><c/></row><row><c r="ZZ1"/></row></sheetData></worksheet>"#,
-            br#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>nom</t></is></c><c r="B1" t="inlineStr"><is><t>age</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>DUPONT</t></is></c><c r="B2"><v>42</v></c></row></sheetData></worksheet>"#,
         ],
     }
 }
