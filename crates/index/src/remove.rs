@@ -137,8 +137,11 @@ fn dir_bytes(dir: &Path) -> u64 {
 mod tests {
     use super::*;
 
+    /// A parsed reference: source and date.
+    type Ref = (&'static str, Option<&'static str>);
+
     /// Snapshot references accepted (source, date) and refused.
-    const REFS: &[(&str, Option<(&str, Option<&str>)>)] = &[
+    const REFS: &[(&str, Option<Ref>)] = &[
         ("website", Some(("website", None))),
         ("website@2024-03-01", Some(("website", Some("2024-03-01")))),
         (

@@ -50,8 +50,11 @@ fn sheet_xml(cells: &str) -> Vec<u8> {
 
 const SMALL: &str = r#"<row r="1"><c r="A1" t="inlineStr"><is><t>nom</t></is></c><c r="B1" t="inlineStr"><is><t>age</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>DUPONT</t></is></c><c r="B2"><v>42</v></c></row>"#;
 
+/// Writes a case's file.
+type Writer = Box<dyn Fn(&Path)>;
+
 /// The hostile cases: name, how to write the file, the phrase the refusal must contain.
-fn cases() -> Vec<(&'static str, Box<dyn Fn(&Path)>, &'static str)> {
+fn cases() -> Vec<(&'static str, Writer, &'static str)> {
     vec![
         (
             "far_reference",
