@@ -247,7 +247,11 @@ fn analyze_json(ws: &Path, key: &Path, leak: &Path, out: &Path) -> Value {
         .arg("--out")
         .arg(out)
         .args(["--json", "--discovered-at", "2026-11-20T09:30+01:00"]);
-    serde_json::from_str(&ok(c)).unwrap()
+    let (out, _) = run(c, Duration::from_secs(300));
+    assert!(out.status.success());
+    // Progress is drawn only on a terminal: piped, stderr stays empty.
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]

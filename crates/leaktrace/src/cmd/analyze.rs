@@ -159,10 +159,14 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         columns: args.columns.clone(),
         threshold: Some(args.threshold),
     };
-    let bar = ui::progress(global, 0, "linking rows");
-    let result = analyze(&index, &args.file, &opts, &|n| bar.set_position(n));
-    bar.finish_and_clear();
-    let (analysis, links) = result?;
+    let bar = ui::FileProgress::start(
+        global,
+        &args.file,
+        "reading and linking",
+        "linking, model, summaries",
+    );
+    let (analysis, links) = analyze(&index, &args.file, &opts, &|_| {})?;
+    bar.phase("report");
     let out = args.out.clone().unwrap_or_else(|| {
         let stem = args
             .file
@@ -173,6 +177,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     write_outputs(&out, &analysis, &links)?;
     let report =
         leaktrace_report::write_report(&out, &analysis, &incident, args.discovered_at.as_deref())?;
+    bar.finish();
     if args.json {
         // analysis.json and the report's decisions (docs/analysis-json.md, `decisions`).
         let decisions =

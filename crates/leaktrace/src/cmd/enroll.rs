@@ -117,10 +117,15 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         columns: args.columns.clone(),
         canary: false,
     };
-    let bar = ui::progress(global, 0, "enrolling rows");
+    let bar = ui::FileProgress::start(
+        global,
+        &args.file,
+        "reading and fingerprinting",
+        "sorting and writing the segment",
+    );
     let started = std::time::Instant::now();
-    let report = ws.enroll(&args.file, &opts, &|n| bar.set_position(n));
-    bar.finish_and_clear();
+    let report = ws.enroll(&args.file, &opts, &|_| {});
+    bar.finish();
     let report = report?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

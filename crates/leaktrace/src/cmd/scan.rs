@@ -116,6 +116,7 @@ fn truncate(s: &str, n: usize) -> String {
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
+    let bar = ui::FileProgress::start(global, &args.file, "reading and typing", "typing");
     let report = scan_path(
         &args.file,
         &ScanOptions {
@@ -123,6 +124,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             confirm: !args.no_confirm,
         },
     )?; // errors already name the file
+    bar.finish();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
