@@ -299,7 +299,9 @@ pub(crate) fn shared_strings<R: Read>(mut r: R) -> Check<u64> {
             }
         }
         if n > MAX_SHARED_STRINGS {
-            return Err(too_many("holds more than", MAX_SHARED_STRINGS));
+            return Err(format!(
+                "holds more than the {MAX_SHARED_STRINGS} shared strings accepted"
+            ));
         }
         if got == 0 {
             return Ok(n);
