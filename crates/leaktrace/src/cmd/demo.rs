@@ -76,6 +76,12 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         } else {
             e.source()
         };
+        let _bar = ui::FileProgress::start(
+            global,
+            &data.join(&e.file),
+            &format!("enrolling {source}"),
+            "sorting and writing the segment",
+        );
         ws.enroll(
             &data.join(&e.file),
             &EnrollOptions {
@@ -114,12 +120,19 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let mut attributed = (0, 0);
     let mut report = None;
     for leak in &summary.leaks {
+        let bar = ui::FileProgress::start(
+            global,
+            &data.join(&leak.file),
+            &format!("analysing {}", leak.name),
+            "linking, model, summaries",
+        );
         let (a, links) = analyze(
             &index,
             &data.join(&leak.file),
             &AnalyzeOptions::default(),
             &|_| {},
         )?;
+        drop(bar);
         if leak.name == "app_reshaped" {
             write_outputs(&args.report, &a, &links)?;
             let now = std::time::SystemTime::now()
