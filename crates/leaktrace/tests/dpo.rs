@@ -185,7 +185,23 @@ fn config_file_defaults_flags_and_env_override_it() {
     assert!(line(&s, "home").ends_with("(env LEAKTRACE_HOME)"), "{s}");
     let s = show(&["--home", "/flag"], true);
     assert_eq!(line(&s, "home"), "home = /flag (flag)");
-    // The file's default really applies: scan reads with sample 500 (shown by its JSON).
+    // The file's defaults really apply: `color = "always"` from the file; a flag wins.
+    let csv = tmp.path().join("t.csv");
+    std::fs::write(&csv, "nom,prenom\nDUPONT,Jean\nMARTIN,Ana\n").unwrap();
+    std::fs::write(&cfg, "color = \"always\"\n").unwrap();
+    let scan = |flag: &[&str]| {
+        let mut c = lt(tmp.path());
+        c.env("LEAKTRACE_CONFIG", &cfg)
+            .args(flag)
+            .arg("scan")
+            .arg(&csv);
+        ok(c)
+    };
+    assert!(scan(&[]).contains("\x1b[1mformat:"), "colour from the file");
+    assert!(
+        !scan(&["--color", "never"]).contains('\x1b'),
+        "the flag wins"
+    );
     // An unknown key is a usage error naming it, before any work.
     std::fs::write(&cfg, "[analyze]\nthreshhold = 0.7\n").unwrap();
     let mut c = lt(tmp.path());
