@@ -277,9 +277,9 @@ impl Workspace {
             pseudonymise,
             context_col,
         };
-        let mut builder = SegmentBuilder::new(&tmp)?;
+        let mut builder = SegmentBuilder::new(&tmp, ContextKey::new(&self.key))?;
         if let Some(j) = context_col {
-            builder.set_context(&names[j], ContextKey::new(&self.key));
+            builder.set_context(&names[j]);
         }
         let builder_ref = &mut builder;
         let fpr = self.fingerprinter();

@@ -120,6 +120,41 @@ impl std::fmt::Debug for Index {
     }
 }
 
+/// A segment whose `meta.json` disagrees with the counts its catalog row recorded at
+/// enrolment (an edited or swapped `meta.json`) is corrupt.
+fn agrees_with_catalog(s: &SnapshotInfo, seg: Segment) -> Result<Segment, IndexError> {
+    if seg.meta.persons != s.persons
+        || seg.meta.fingerprints != s.fingerprints
+        || seg.bytes() != s.segment_bytes
+    {
+        return Err(IndexError::Corrupt(format!(
+            "{}: meta.json disagrees with the catalog (persons, fingerprints or size)",
+            s.segment
+        )));
+    }
+    Ok(seg)
+}
+
+/// Name the damaged snapshot and say what to do; other errors pass unchanged.
+fn damaged(s: &SnapshotInfo, e: IndexError) -> IndexError {
+    match e {
+        IndexError::Corrupt(m) => IndexError::Corrupt(format!(
+            "snapshot {}@{} is damaged: {m}. Nothing was analysed. Run `leaktrace sources \
+             --verify` to check every snapshot, and enrol this one again (or restore the \
+             workspace from a backup)",
+            s.source, s.as_of
+        )),
+        // A segment file gone missing is damage too, not an I/O failure of the moment.
+        IndexError::Io { path, source } if source.kind() == std::io::ErrorKind::NotFound => {
+            damaged(
+                s,
+                IndexError::Corrupt(format!("{}: missing", path.display())),
+            )
+        }
+        other => other,
+    }
+}
+
 /// Where a workspace's key lives by default: outside the workspace, in the user's
 /// configuration directory, named after the workspace id.
 pub fn default_key_path(workspace_id: &str) -> PathBuf {
@@ -230,18 +265,26 @@ impl Workspace {
     }
 
     /// Open every published segment (a consistent view: the catalog is read in one
-    /// transaction, and published segments never change). `verify` checks every checksum.
+    /// transaction, and published segments never change). `verify` checks every file's
+    /// checksum before anything is used (analysis does; see bench/README.md for the cost).
+    /// Sizes, the counts the catalog recorded and the authenticated ids are always checked; a
+    /// damaged segment is an [`IndexError::Corrupt`] naming the snapshot and the file, with
+    /// what to do.
     pub fn load(&self, verify: bool) -> Result<Index, IndexError> {
         let snaps = self.catalog.snapshots()?;
+        let context_key = ContextKey::new(&self.key);
         let mut out = Vec::with_capacity(snaps.len());
         for s in snaps {
-            let seg = Segment::open(&self.home.join("index").join(&s.segment), verify)?;
+            let dir = self.home.join("index").join(&s.segment);
+            let seg = Segment::open(&dir, &context_key, verify)
+                .and_then(|seg| agrees_with_catalog(&s, seg))
+                .map_err(|e| damaged(&s, e))?;
             out.push((s, seg));
         }
         Ok(Index {
             snapshots: out,
             fingerprinter: self.fingerprinter(),
-            context_key: ContextKey::new(&self.key),
+            context_key,
         })
     }
 }

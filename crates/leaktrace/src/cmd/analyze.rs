@@ -149,7 +149,7 @@ pub fn print_human(a: &Analysis, out: &std::path::Path, color: bool) {
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let ws = Workspace::open(&global.home, global.key_file.as_deref())?;
-    let index = ws.load(false)?;
+    let index = ws.load(true)?;
     let opts = AnalyzeOptions {
         columns: args.columns.clone(),
         threshold: Some(args.threshold),
