@@ -163,9 +163,7 @@ impl Workspace {
         };
         let as_of_iso = as_of.iso();
         if self.catalog.has_snapshot(source, &as_of_iso)? {
-            return Err(IndexError::Input(format!(
-                "source {source:?} already has a snapshot as of {as_of_iso}; enrol a later --as-of"
-            )));
+            return Err(already_enrolled(source, &as_of_iso));
         }
         if let (Some(Some(old)), Some(new)) =
             (self.catalog.source_recipient(source)?, &opts.recipient)
@@ -264,6 +262,11 @@ impl Workspace {
             .open(&lock_path)
             .map_err(|e| IndexError::io(&lock_path, e))?;
         lock.lock().map_err(|e| IndexError::io(&lock_path, e))?;
+        // Another enrolment of the same snapshot may have committed while this one waited
+        // for the lock: refuse before doing the work, not on the catalog's UNIQUE constraint.
+        if self.catalog.has_snapshot(source, &as_of_iso)? {
+            return Err(already_enrolled(source, &as_of_iso));
+        }
         self.collect_garbage()?;
 
         let mut rand = [0u8; 6];
@@ -428,6 +431,13 @@ impl Workspace {
             timings,
         })
     }
+}
+
+/// The error for a snapshot that exists already (enrolled before, or concurrently).
+fn already_enrolled(source: &str, as_of: &str) -> IndexError {
+    IndexError::Input(format!(
+        "source {source:?} already has a snapshot as of {as_of}; enrol a later --as-of"
+    ))
 }
 
 /// How a record's columns are used: their types, the person-id column (and whether its value

@@ -70,3 +70,10 @@ pub enum Style {
     Yellow,
     Dim,
 }
+
+/// A name from a file (file name, zip member, JSON key, header) as it may be printed:
+/// control characters and bidirectional overrides shown as visible escapes
+/// ([`leaktrace_pii::display::escape`]).
+pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    leaktrace_pii::display::escape(s)
+}

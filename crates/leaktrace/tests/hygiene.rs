@@ -191,3 +191,160 @@ fn a_damaged_segment_stops_the_analysis_naming_the_file() {
     let out_dir = b._tmp.path().join("report-ok");
     ok(&b.run(&["analyze", "--out", out_dir.to_str().unwrap(), &leak]));
 }
+
+#[cfg(unix)]
+fn chmod(p: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(p, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn key_files_others_can_read_are_refused_or_warned_about() {
+    let b = bench("300");
+    let key = b.key.display().to_string();
+    // (mode, accepted without --allow-insecure-key)
+    let table: &[(u32, bool)] = &[
+        (0o600, true),
+        (0o400, true),
+        (0o640, false),
+        (0o604, false),
+        (0o644, false),
+        (0o666, false),
+    ];
+    for &(mode, accepted) in table {
+        chmod(&b.key, mode);
+        let out = b.run(&["sources"]);
+        if accepted {
+            ok(&out);
+            assert!(!String::from_utf8_lossy(&out.stderr).contains("WARNING"));
+            continue;
+        }
+        let (code, err) = fails(&out);
+        assert_eq!(code, 1, "{mode:o}: {err}");
+        assert!(err.contains(&format!("mode {mode:04o}")), "{err}");
+        assert!(err.contains(&format!("chmod 600 {key}")), "{err}");
+        // Allowed, it works and says so loudly, even with --quiet.
+        let out = b.run(&["--allow-insecure-key", "sources"]);
+        ok(&out);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("WARNING") && err.contains(&format!("mode {mode:04o}")), "{err}");
+    }
+    chmod(&b.key, 0o600);
+    // A device is not a key, and is not read forever.
+    for dev in ["/dev/zero", "/dev/urandom"] {
+        let t = std::time::Instant::now();
+        let out = leaktrace(&b.home, Path::new(dev), &["--allow-insecure-key", "sources"]);
+        let (code, err) = fails(&out);
+        assert_eq!(code, 1, "{dev}: {err}");
+        assert!(err.contains("not a leaktrace key"), "{dev}: {err}");
+        assert!(t.elapsed() < std::time::Duration::from_secs(20), "{dev}");
+        let (_, err) = fails(&leaktrace(&b.home, Path::new(dev), &["sources"]));
+        assert!(err.contains("mode 0666"), "{dev}: {err}");
+    }
+    // `init` tells the mode the key really has.
+    let home = b._tmp.path().join("ws2");
+    let key2 = b._tmp.path().join("k2");
+    let out = Command::new(env!("CARGO_BIN_EXE_leaktrace"))
+        .arg("--home")
+        .arg(&home)
+        .arg("--key-file")
+        .arg(&key2)
+        .args(["init", "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(v["key_mode"], "0600");
+    // An existing key others can read is refused by `init` too.
+    let home3 = b._tmp.path().join("ws3");
+    chmod(&key2, 0o644);
+    let (code, err) = fails(&leaktrace(&home3, &key2, &["init"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(!home3.join("catalog.sqlite").exists());
+}
+
+#[test]
+fn every_analysis_leaves_an_audit_line_without_values() {
+    let b = bench("300");
+    let out_dir = b._tmp.path().join("r");
+    for _ in 0..2 {
+        ok(&b.run(&[
+            "analyze",
+            "--out",
+            out_dir.to_str().unwrap(),
+            &b.leak("provider_noheader.csv"),
+        ]));
+    }
+    let listing = Command::new(env!("CARGO_BIN_EXE_leaktrace"))
+        .args(["--color", "never", "--home"])
+        .arg(&b.home)
+        .arg("--key-file")
+        .arg(&b.key)
+        .arg("sources")
+        .output()
+        .unwrap();
+    let text = ok(&listing);
+    assert!(
+        text.contains("audit: 2 analyses recorded") && text.contains("provider_noheader.csv"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_concurrent_enrolment_of_the_same_snapshot_is_refused_clearly() {
+    let b = bench("300");
+    let reg = b.data.join("registry.csv").display().to_string();
+    let args = ["enroll", "--source", "crm", "--as-of", "2026-11-01", reg.as_str()];
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_leaktrace"))
+            .args(["--quiet", "--home"])
+            .arg(&b.home)
+            .arg("--key-file")
+            .arg(&b.key)
+            .args(args)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (one, two) = (spawn(), spawn());
+    let outs = [one.wait_with_output().unwrap(), two.wait_with_output().unwrap()];
+    let won = outs.iter().filter(|o| o.status.success()).count();
+    assert_eq!(won, 1, "exactly one enrolment wins");
+    let lost = outs.iter().find(|o| !o.status.success()).unwrap();
+    let (code, err) = fails(lost);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("already has a snapshot as of 2026-11-01"), "{err}");
+    assert!(!err.contains("UNIQUE"), "{err}");
+}
+
+/// A catalog that cannot be written (here: a file-size limit makes SQLite's writes fail, as
+/// a full disk would) is an I/O error: exit 3, the reason given once.
+#[cfg(target_os = "linux")]
+#[test]
+fn catalog_io_errors_exit_3_with_the_reason_once() {
+    use std::os::unix::process::CommandExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_leaktrace"));
+    cmd.arg("--home")
+        .arg(tmp.path().join("ws"))
+        .arg("--key-file")
+        .arg(tmp.path().join("k"))
+        .arg("init");
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let lim = libc::rlimit {
+                rlim_cur: 2048,
+                rlim_max: 2048,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &lim);
+            Ok(())
+        });
+    }
+    let (code, err) = fails(&cmd.output().unwrap());
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("catalog"), "{err}");
+    let reason = err.trim().rsplit(": ").next().unwrap().to_string();
+    assert!(err.matches(reason.as_str()).count() == 1, "{err}");
+}

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use leaktrace_analyze::{analyze, write_outputs, Analysis, AnalyzeOptions, Status};
-use leaktrace_index::Workspace;
 use leaktrace_pii::ColumnType;
 
 use crate::{ui, Global};
@@ -47,7 +46,7 @@ pub fn print_human(a: &Analysis, out: &std::path::Path, color: bool) {
     println!(
         "\n{} {} ({} rows, {}, {}; sha256 {}…)",
         ui::paint(color, ui::Style::Bold, "file:"),
-        f.name,
+        ui::escape(&f.name),
         f.rows,
         f.format,
         f.encoding,
@@ -56,7 +55,7 @@ pub fn print_human(a: &Analysis, out: &std::path::Path, color: bool) {
     let cols: Vec<String> = a
         .columns
         .iter()
-        .map(|c| format!("{}:{}", c.name, c.ty.as_str()))
+        .map(|c| format!("{}:{}", ui::escape(&c.name), c.ty.as_str()))
         .collect();
     println!(
         "{} {}",
@@ -148,7 +147,7 @@ pub fn print_human(a: &Analysis, out: &std::path::Path, color: bool) {
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
-    let ws = Workspace::open(&global.home, global.key_file.as_deref())?;
+    let ws = super::open_workspace(global)?;
     let index = ws.load(true)?;
     let opts = AnalyzeOptions {
         columns: args.columns.clone(),
@@ -158,6 +157,16 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let result = analyze(&index, &args.file, &opts, &|n| bar.set_position(n));
     bar.finish_and_clear();
     let (analysis, links) = result?;
+    // The audit trail: every analysis is a line in the catalog (when, which file, how many
+    // rows), so that testing guesses with the key leaves a trace (docs/index-format.md).
+    ws.record_analysis(&leaktrace_index::AnalysisRecord {
+        at: String::new(),
+        file_name: analysis.file.name.clone(),
+        file_sha256: analysis.file.sha256.clone(),
+        rows: analysis.file.rows,
+        rows_linked: analysis.linkage.rows_linked,
+        persons: analysis.linkage.persons_affected,
+    })?;
     let out = args.out.clone().unwrap_or_else(|| {
         let stem = args
             .file

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use leaktrace_analyze::canary::plant;
-use leaktrace_index::Workspace;
 use leaktrace_synth::canary::{seed_for, CanaryOptions, FICTION_PHONE_PREFIX};
 use leaktrace_synth::date::Date;
 
@@ -48,7 +47,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
-    let mut ws = Workspace::open(&global.home, global.key_file.as_deref())?;
+    let mut ws = super::open_workspace(global)?;
     let as_of = match &args.as_of {
         Some(s) => {
             let d = leaktrace_pii::date::parse(s)

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use leaktrace_index::{EnrollOptions, EnrollReport, Workspace};
+use leaktrace_index::{EnrollOptions, EnrollReport};
 use leaktrace_pii::ColumnType;
 
 use crate::{ui, Global};
@@ -67,7 +67,8 @@ fn print_human(r: &EnrollReport, secs: f64, color: bool) {
     );
     println!(
         "  id column: {}; read+fingerprint {:.1} s, sort+write+sync {:.1} s",
-        s.id_column, r.timings.stream, r.timings.finish
+        ui::escape(&s.id_column),
+        r.timings.stream, r.timings.finish
     );
     for c in &s.profile.columns {
         let styles: Vec<String> = c
@@ -78,7 +79,7 @@ fn print_human(r: &EnrollReport, secs: f64, color: bool) {
         println!(
             "  {:>3}  {:<22} {:<16}{} {}",
             c.index + 1,
-            c.name,
+            ui::escape(&c.name),
             c.ty.as_str(),
             if c.overridden { " (--column)" } else { "" },
             styles.join(", ")
@@ -108,7 +109,7 @@ fn print_human(r: &EnrollReport, secs: f64, color: bool) {
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
-    let mut ws = Workspace::open(&global.home, global.key_file.as_deref())?;
+    let mut ws = super::open_workspace(global)?;
     let opts = EnrollOptions {
         source: args.source.clone(),
         recipient: args.recipient.clone(),

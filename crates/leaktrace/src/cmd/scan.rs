@@ -48,7 +48,7 @@ fn print_human(r: &ScanReport, color: bool) {
         println!(
             "{} {} — {} records",
             ui::paint(color, ui::Style::Bold, "table:"),
-            t.name,
+            ui::escape(&t.name),
             t.rows
         );
         println!(
@@ -62,7 +62,7 @@ fn print_human(r: &ScanReport, color: bool) {
             println!(
                 "  {:>3}  {:<24} {:<16} {:>5.2} {:>5.0}% {:>9} {:>6}  {}",
                 c.index + 1,
-                truncate(&c.name, 24),
+                truncate(&ui::escape(&c.name), 24),
                 c.ty.as_str(),
                 c.confidence,
                 c.fill_rate * 100.0,
@@ -76,7 +76,7 @@ fn print_human(r: &ScanReport, color: bool) {
                 println!(
                     "{} column {} looked like {} on the first rows, but only {:.1}% of its {} non-empty values in the whole table pass the {} check",
                     ui::paint(color, ui::Style::Yellow, "warning:"),
-                    c.name,
+                    ui::escape(&c.name),
                     c.ty.as_str(),
                     k.valid_share * 100.0,
                     k.filled,

@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use leaktrace_index::Workspace;
 
 use crate::{ui, Global};
 
@@ -18,7 +17,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
-    let ws = Workspace::open(&global.home, global.key_file.as_deref())?;
+    let ws = super::open_workspace(global)?;
     if args.verify {
         ws.load(true)?;
     }
@@ -50,7 +49,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
                 .profile
                 .columns
                 .iter()
-                .map(|c| format!("{}:{}", c.name, c.ty.as_str()))
+                .map(|c| format!("{}:{}", ui::escape(&c.name), c.ty.as_str()))
                 .collect();
             println!(
                 "  as of {}  {:>10} rows {:>10} persons  {:>8.1} MB  {} {}{}  [{}]",
@@ -74,6 +73,17 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     }
     if args.verify {
         println!("all segments verified against their checksums");
+    }
+    let audit = ws.analyses()?;
+    if let Some(last) = audit.last() {
+        println!(
+            "audit: {} analyses recorded in the catalog, the last at {} ({}, {} rows, sha256 {}…)",
+            audit.len(),
+            last.at,
+            ui::escape(&last.file_name),
+            last.rows,
+            last.file_sha256.get(..16).unwrap_or("")
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
