@@ -19,7 +19,10 @@ fn main() {
         for verify in [false, true, false, true] {
             let t = Instant::now();
             let mut bytes = 0;
-            for e in std::fs::read_dir(std::path::Path::new(home).join("index")).unwrap().flatten() {
+            for e in std::fs::read_dir(std::path::Path::new(home).join("index"))
+                .unwrap()
+                .flatten()
+            {
                 if e.file_name().to_string_lossy().starts_with("seg-") {
                     bytes += Segment::open(&e.path(), &real, verify).unwrap().bytes();
                 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use leaktrace_io::{open, ReadOptions, Record};
 use leaktrace_pii::{date, ColumnType};
-use leaktrace_scan::{type_rows, ColumnReport};
+use leaktrace_scan::{override_conformity, type_rows, ColumnReport};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -220,6 +220,10 @@ impl Workspace {
                 ))
             })?;
             columns[j].ty = *ty;
+            columns[j].confirmation = override_conformity(
+                *ty,
+                rows.iter().map(|r| r.get(j).map_or("", String::as_str)),
+            );
             overridden[j] = true;
         }
         let id_col = match &opts.id_column {

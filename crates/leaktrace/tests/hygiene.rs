@@ -228,13 +228,20 @@ fn key_files_others_can_read_are_refused_or_warned_about() {
         let out = b.run(&["--allow-insecure-key", "sources"]);
         ok(&out);
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("WARNING") && err.contains(&format!("mode {mode:04o}")), "{err}");
+        assert!(
+            err.contains("WARNING") && err.contains(&format!("mode {mode:04o}")),
+            "{err}"
+        );
     }
     chmod(&b.key, 0o600);
     // A device is not a key, and is not read forever.
     for dev in ["/dev/zero", "/dev/urandom"] {
         let t = std::time::Instant::now();
-        let out = leaktrace(&b.home, Path::new(dev), &["--allow-insecure-key", "sources"]);
+        let out = leaktrace(
+            &b.home,
+            Path::new(dev),
+            &["--allow-insecure-key", "sources"],
+        );
         let (code, err) = fails(&out);
         assert_eq!(code, 1, "{dev}: {err}");
         assert!(err.contains("not a leaktrace key"), "{dev}: {err}");
@@ -294,7 +301,14 @@ fn every_analysis_leaves_an_audit_line_without_values() {
 fn a_concurrent_enrolment_of_the_same_snapshot_is_refused_clearly() {
     let b = bench("300");
     let reg = b.data.join("registry.csv").display().to_string();
-    let args = ["enroll", "--source", "crm", "--as-of", "2026-11-01", reg.as_str()];
+    let args = [
+        "enroll",
+        "--source",
+        "crm",
+        "--as-of",
+        "2026-11-01",
+        reg.as_str(),
+    ];
     let spawn = || {
         Command::new(env!("CARGO_BIN_EXE_leaktrace"))
             .args(["--quiet", "--home"])
@@ -307,13 +321,19 @@ fn a_concurrent_enrolment_of_the_same_snapshot_is_refused_clearly() {
             .unwrap()
     };
     let (one, two) = (spawn(), spawn());
-    let outs = [one.wait_with_output().unwrap(), two.wait_with_output().unwrap()];
+    let outs = [
+        one.wait_with_output().unwrap(),
+        two.wait_with_output().unwrap(),
+    ];
     let won = outs.iter().filter(|o| o.status.success()).count();
     assert_eq!(won, 1, "exactly one enrolment wins");
     let lost = outs.iter().find(|o| !o.status.success()).unwrap();
     let (code, err) = fails(lost);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("already has a snapshot as of 2026-11-01"), "{err}");
+    assert!(
+        err.contains("already has a snapshot as of 2026-11-01"),
+        "{err}"
+    );
     assert!(!err.contains("UNIQUE"), "{err}");
 }
 
@@ -347,4 +367,100 @@ fn catalog_io_errors_exit_3_with_the_reason_once() {
     assert!(err.contains("catalog"), "{err}");
     let reason = err.trim().rsplit(": ").next().unwrap().to_string();
     assert!(err.matches(reason.as_str()).count() == 1, "{err}");
+}
+
+#[test]
+fn out_of_range_options_are_usage_errors_before_any_work() {
+    let b = bench("300");
+    let leak = b.leak("provider_noheader.csv");
+    let out_dir = b._tmp.path().join("r");
+    let out = out_dir.to_str().unwrap();
+    let reg = b.data.join("registry.csv").display().to_string();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["analyze", "--out", out, "--threshold", "50", &leak],
+        vec!["analyze", "--out", out, "--threshold", "2", &leak],
+        vec!["analyze", "--out", out, "--threshold=-1", &leak],
+        vec!["analyze", "--out", out, "--threshold", "NaN", &leak],
+        vec!["analyze", "--out", out, "--threshold", "inf", &leak],
+        vec!["analyze", "--out", out, "--threshold", "0", &leak],
+        vec!["analyze", "--out", out, "--column", "col_1=nonsense", &leak],
+        vec!["scan", "--sample", "0", &leak],
+        vec!["scan", "--sample=-5", &leak],
+        vec!["enroll", "--source", "x", "--as-of", "2026-13-45", &reg],
+        vec!["synth", "--persons", "0", "--out", out],
+        vec!["synth", "--typo-rate", "1.5", "--out", out],
+    ];
+    for args in &cases {
+        let (code, err) = fails(&b.run(args));
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(!out_dir.exists(), "{args:?}: work was done");
+    }
+    // Nothing was analysed or enrolled.
+    let text = ok(&b.run(&["sources"]));
+    assert!(!text.contains("audit:"), "{text}");
+    assert!(!text.contains("\nx "), "{text}");
+}
+
+#[test]
+fn a_forced_type_that_the_values_fail_is_warned_about_and_an_unknown_column_refused() {
+    let b = bench("300");
+    let leak = b.leak("provider_noheader.csv");
+    let out_dir = b._tmp.path().join("r");
+    // col_2 holds last names: forced to NIR, almost none pass.
+    let out = b.run(&[
+        "analyze",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--column",
+        "col_2=nir",
+        &leak,
+    ]);
+    ok(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "warning: --column col_2=nir: only 0.0% sampled values of col_2 pass the nir check"
+        ),
+        "{err}"
+    );
+    // col_4 holds NIRs: forcing what they are says nothing.
+    let out = b.run(&[
+        "analyze",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--column",
+        "col_4=nir",
+        &leak,
+    ]);
+    ok(&out);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"));
+    // Enrolment warns the same way, with the count of values checked.
+    let reg = b.data.join("registry.csv").display().to_string();
+    let out = b.run(&[
+        "enroll",
+        "--source",
+        "crm",
+        "--as-of",
+        "2026-11-01",
+        "--column",
+        "nom=email",
+        &reg,
+    ]);
+    ok(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--column nom=email: only 0.0% of the 300 sampled values"),
+        "{err}"
+    );
+    // An unknown column is an error naming the columns there are.
+    let (code, err) = fails(&b.run(&[
+        "analyze",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--column",
+        "soc_sec_id=nir",
+        &leak,
+    ]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("has no column \"soc_sec_id\""), "{err}");
 }

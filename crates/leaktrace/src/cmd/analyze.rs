@@ -21,7 +21,7 @@ pub struct Args {
     #[arg(long = "column", value_parser = super::enroll::parse_override)]
     pub columns: Vec<(String, ColumnType)>,
     /// Match probability from which a row counts as linked
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, value_parser = super::check::open_unit)]
     pub threshold: f64,
     /// Print analysis.json to stdout
     #[arg(long)]
@@ -157,6 +157,11 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let result = analyze(&index, &args.file, &opts, &|n| bar.set_position(n));
     bar.finish_and_clear();
     let (analysis, links) = result?;
+    for c in &analysis.columns {
+        if let Some(share) = c.override_valid_share {
+            super::warn_override(&c.name, c.ty, share, None);
+        }
+    }
     // The audit trail: every analysis is a line in the catalog (when, which file, how many
     // rows), so that testing guesses with the key leaves a trace (docs/index-format.md).
     ws.record_analysis(&leaktrace_index::AnalysisRecord {

@@ -21,7 +21,7 @@ pub struct Args {
     #[arg(long)]
     pub recipient: String,
     /// Number of canaries
-    #[arg(long)]
+    #[arg(long, value_parser = super::check::positive)]
     pub count: u64,
     /// The delivery (or a sample of it) whose columns and formats the canaries imitate
     #[arg(long)]
@@ -30,7 +30,7 @@ pub struct Args {
     #[arg(long)]
     pub source: Option<String>,
     /// Delivery date (default today)
-    #[arg(long)]
+    #[arg(long, value_parser = super::check::date)]
     pub as_of: Option<String>,
     /// Domain of the canaries' e-mails: use one the organisation owns and watches
     #[arg(long, default_value = "canari.invalid")]

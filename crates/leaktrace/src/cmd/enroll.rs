@@ -20,7 +20,7 @@ pub struct Args {
     #[arg(long)]
     pub recipient: Option<String>,
     /// Date the data was true (extraction date), YYYY-MM-DD; default today
-    #[arg(long)]
+    #[arg(long, value_parser = super::check::date)]
     pub as_of: Option<String>,
     /// Column holding the person id (name, col_N or number); found automatically otherwise
     #[arg(long)]
@@ -68,7 +68,8 @@ fn print_human(r: &EnrollReport, secs: f64, color: bool) {
     println!(
         "  id column: {}; read+fingerprint {:.1} s, sort+write+sync {:.1} s",
         ui::escape(&s.id_column),
-        r.timings.stream, r.timings.finish
+        r.timings.stream,
+        r.timings.finish
     );
     for c in &s.profile.columns {
         let styles: Vec<String> = c
@@ -123,6 +124,11 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let report = ws.enroll(&args.file, &opts, &|n| bar.set_position(n));
     bar.finish_and_clear();
     let report = report?;
+    for c in &report.columns {
+        if let Some(k) = c.confirmation {
+            super::warn_override(&c.name, c.ty, k.valid_share, Some(k.filled));
+        }
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else if !global.quiet {

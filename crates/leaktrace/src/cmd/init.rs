@@ -16,8 +16,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
-    let (ws, key_path) =
-        Workspace::init_with(&global.home, global.key_file.as_deref(), global.key_access())?;
+    let (ws, key_path) = Workspace::init_with(
+        &global.home,
+        global.key_file.as_deref(),
+        global.key_access(),
+    )?;
     super::warn_key(&ws);
     let mode = ws
         .key_mode()

@@ -16,7 +16,7 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     /// Rows used to type the columns (all rows are counted, and checked against the types)
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 10_000, value_parser = super::check::positive)]
     pub sample: u64,
     /// Do not check the types on every row (type on the sample, only count the rest)
     #[arg(long)]

@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-
 use crate::{ui, Global};
 
 /// List sources, recipients, snapshots, rows, persons and column types.
