@@ -67,10 +67,15 @@ impl JsonSource {
     }
 
     fn io_err(&self, e: std::io::Error) -> ReadError {
-        ReadError::Io {
-            path: self.path.clone(),
-            source: e,
+        // The operating system's failure is I/O; a decoder's (truncated or invalid compressed
+        // data, bad text) is bad input at this record.
+        if e.raw_os_error().is_some() {
+            return ReadError::Io {
+                path: self.path.clone(),
+                source: e,
+            };
         }
+        self.err(format!("read error: {e}"))
     }
 
     fn record(&mut self, v: Value) -> Result<Record, ReadError> {

@@ -41,13 +41,45 @@ pub enum ReadError {
     Binary { path: PathBuf, offset: usize },
     #[error("{path}: {problem}")]
     Format { path: PathBuf, problem: String },
-    #[error("{path}: record {record} (line {line}): {problem}")]
+    /// A bad record; `line` is its line in the (decompressed) text, 0 when unknown and then
+    /// not shown.
+    #[error("{path}: record {record}{}: {problem}", line_suffix(*.line))]
     Record {
         path: PathBuf,
         record: u64,
         line: u64,
         problem: String,
     },
+}
+
+fn line_suffix(line: u64) -> String {
+    if line == 0 {
+        String::new()
+    } else {
+        format!(" (line {line})")
+    }
+}
+
+/// A read error of a decompressed stream: the operating system's (exit as I/O) or the
+/// decoder's — a truncated or invalid stream, which is bad input.
+fn stream_error(path: &Path, compression: Option<Compression>, e: std::io::Error) -> ReadError {
+    match compression {
+        Some(c) if e.raw_os_error().is_none() => ReadError::Format {
+            path: path.to_path_buf(),
+            problem: format!(
+                "not a valid {} stream ({e})",
+                match c {
+                    Compression::Gzip => "gzip",
+                    Compression::Zstd => "zstd",
+                    Compression::Zip => "zip",
+                }
+            ),
+        },
+        _ => ReadError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        },
+    }
 }
 
 /// Compression wrapper found around the data.
@@ -61,11 +93,16 @@ pub enum Compression {
 }
 
 /// Decompression limits against zip bombs: output beyond `max_ratio` × the compressed size
-/// (once past 64 MiB), or beyond `max_bytes` in all, is refused.
+/// (once past 64 MiB), or beyond `max_bytes` in all, is refused. For an archive they hold for
+/// the whole of it — every member, nested archives and compressed members included, against
+/// the size of the outermost file — with at most `max_members` members and containers (zip,
+/// gzip, zstd) nested at most `max_depth` deep.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_ratio: u64,
     pub max_bytes: u64,
+    pub max_members: usize,
+    pub max_depth: u32,
 }
 
 impl Default for Limits {
@@ -73,8 +110,18 @@ impl Default for Limits {
         Limits {
             max_ratio: 200,
             max_bytes: 64 << 30,
+            max_members: 1000,
+            max_depth: 2,
         }
     }
+}
+
+/// Where a file being opened sits: how many containers deep, and the expansion budget it
+/// shares with the rest of its outermost archive (none for a file opened on its own).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Nesting {
+    pub(crate) depth: u32,
+    pub(crate) budget: Option<std::sync::Arc<archive::Budget>>,
 }
 
 /// What was sniffed about a file.
@@ -222,6 +269,7 @@ impl std::fmt::Debug for Reader {
 fn raw_stream(
     path: &Path,
     limits: Limits,
+    nesting: &Nesting,
 ) -> Result<(Box<dyn Read + Send>, Option<Compression>), ReadError> {
     let io = |e| ReadError::Io {
         path: path.to_path_buf(),
@@ -233,8 +281,18 @@ fn raw_stream(
     let n = f.read(&mut magic).map_err(io)?;
     let f = File::open(path).map_err(io)?;
     let capped = |r: Box<dyn Read + Send>| -> Box<dyn Read + Send> {
-        Box::new(archive::Capped::new(r, compressed, limits))
+        Box::new(archive::Capped::new(
+            r,
+            compressed,
+            limits,
+            nesting.budget.clone(),
+        ))
     };
+    let container =
+        (n >= 2 && magic[..2] == [0x1f, 0x8b]) || magic[..n] == [0x28, 0xB5, 0x2F, 0xFD];
+    if container && nesting.depth >= limits.max_depth {
+        return Err(archive::too_deep(path, limits));
+    }
     if n >= 2 && magic[..2] == [0x1f, 0x8b] {
         Ok((
             capped(Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(
@@ -258,6 +316,15 @@ fn read_prefix(r: &mut dyn Read, n: usize) -> std::io::Result<Vec<u8>> {
 
 /// Open a leaked file, sniffing its format, compression, encoding and dialect.
 pub fn open(path: &Path, opts: &ReadOptions) -> Result<Reader, ReadError> {
+    open_nested(path, opts, &Nesting::default())
+}
+
+/// [`open`] for a file found inside `nesting`'s containers.
+pub(crate) fn open_nested(
+    path: &Path,
+    opts: &ReadOptions,
+    nesting: &Nesting,
+) -> Result<Reader, ReadError> {
     let io = |e| ReadError::Io {
         path: path.to_path_buf(),
         source: e,
@@ -270,7 +337,7 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Reader, ReadError> {
         .read_to_end(&mut magic)
         .map_err(io)?;
     if magic.starts_with(b"PK\x03\x04") && !archive::is_workbook(path)? {
-        let (format, source) = archive::open(path, opts)?;
+        let (format, source) = archive::open(path, opts, nesting)?;
         return Ok(Reader {
             path: path.to_path_buf(),
             info: FileInfo {
@@ -299,8 +366,9 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Reader, ReadError> {
             source,
         });
     }
-    let (mut stream, compression) = raw_stream(path, opts.limits)?;
-    let sample = read_prefix(&mut stream, SNIFF_BYTES).map_err(io)?;
+    let (mut stream, compression) = raw_stream(path, opts.limits, nesting)?;
+    let sample =
+        read_prefix(&mut stream, SNIFF_BYTES).map_err(|e| stream_error(path, compression, e))?;
     if sample.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ReadError::Empty {
             path: path.to_path_buf(),
@@ -317,7 +385,7 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Reader, ReadError> {
     let first = text.trim_start().chars().next().unwrap_or(' ');
     let structured: Option<(&str, Box<dyn Source>)> =
         if opts.delimiter.is_none() && (first == '[' || first == '{') {
-            let (stream, _) = raw_stream(path, opts.limits)?;
+            let (stream, _) = raw_stream(path, opts.limits, nesting)?;
             let decoded = decoder(stream, encoding);
             Some(if first == '[' {
                 ("json", Box::new(json::JsonSource::array(path, decoded)))
@@ -325,7 +393,7 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Reader, ReadError> {
                 ("jsonl", Box::new(json::JsonSource::lines(path, decoded)))
             })
         } else if opts.delimiter.is_none() && sql::looks_like_sql(&text) {
-            let (stream, _) = raw_stream(path, opts.limits)?;
+            let (stream, _) = raw_stream(path, opts.limits, nesting)?;
             Some((
                 "sql",
                 Box::new(sql::SqlSource::new(path, decoder(stream, encoding))),
@@ -352,7 +420,7 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Reader, ReadError> {
         .has_header
         .unwrap_or_else(|| detect_header(&text, delimiter));
     // Re-open: the decoder must see the stream from its first byte (BOM included).
-    let (stream, _) = raw_stream(path, opts.limits)?;
+    let (stream, _) = raw_stream(path, opts.limits, nesting)?;
     let decoded = decoder(stream, encoding);
     let mut csv = csv::ReaderBuilder::new()
         .delimiter(delimiter)
@@ -418,6 +486,14 @@ fn decoder(
 
 fn record_error(path: &Path, record: u64, e: &csv::Error) -> ReadError {
     let line = e.position().map(|p| p.line()).unwrap_or(0);
+    if let csv::ErrorKind::Io(err) = e.kind() {
+        if let Some(code) = err.raw_os_error() {
+            return ReadError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::from_raw_os_error(code),
+            };
+        }
+    }
     let problem = match e.kind() {
         csv::ErrorKind::Io(err) => format!("read error: {err}"),
         csv::ErrorKind::Utf8 { .. } => "invalid text encoding".to_string(),
