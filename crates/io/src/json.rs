@@ -27,10 +27,7 @@ const MAX_OBJECT: usize = 64 * 1024 * 1024;
 
 impl JsonSource {
     fn new(path: &Path, input: Box<dyn Read + Send>, array: bool) -> JsonSource {
-        let name = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = crate::table_name(path);
         JsonSource {
             path: path.to_path_buf(),
             input: BufReader::with_capacity(1 << 16, input),

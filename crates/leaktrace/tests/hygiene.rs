@@ -464,3 +464,82 @@ fn a_forced_type_that_the_values_fail_is_warned_about_and_an_unknown_column_refu
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("has no column \"soc_sec_id\""), "{err}");
 }
+
+/// `scan --json` of a stream (a FIFO of the same name, and standard input) is the file's,
+/// byte for byte (standard input's table is named `stdin`), for every text format and for a
+/// compressed one; `analyze` and `enroll` refuse a stream clearly.
+#[cfg(unix)]
+#[test]
+fn a_pipe_reads_like_the_file() {
+    use std::io::Write;
+    let b = bench("2000");
+    let gz = b._tmp.path().join("app_reshaped.csv.gz");
+    let mut enc = flate2_writer(&gz);
+    enc.write_all(&fs::read(b.leak("app_reshaped.csv")).unwrap())
+        .unwrap();
+    enc.finish().unwrap();
+    let fifo_dir = b._tmp.path().join("fifo");
+    fs::create_dir(&fifo_dir).unwrap();
+    let files = [
+        PathBuf::from(b.leak("provider_noheader.csv")),
+        PathBuf::from(b.leak("app_reshaped.csv")),
+        PathBuf::from(b.leak("app_dump.json")),
+        PathBuf::from(b.leak("website_dump.sql")),
+        PathBuf::from(b.leak("partial.tsv")),
+        gz,
+    ];
+    for f in &files {
+        let want = ok(&b.run(&["scan", "--json", f.to_str().unwrap()]));
+        // A FIFO with the same file name.
+        let fifo = fifo_dir.join(f.file_name().unwrap());
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let (src, dst) = (f.clone(), fifo.clone());
+        let writer = std::thread::spawn(move || {
+            let data = fs::read(src).unwrap();
+            fs::OpenOptions::new()
+                .write(true)
+                .open(dst)
+                .unwrap()
+                .write_all(&data)
+                .unwrap();
+        });
+        let got = ok(&b.run(&["scan", "--json", fifo.to_str().unwrap()]));
+        writer.join().unwrap();
+        assert_eq!(got, want, "{}", f.display());
+        fs::remove_file(&fifo).unwrap();
+        // Standard input.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_leaktrace"))
+            .args(["scan", "--json", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let data = fs::read(f).unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let feeder = std::thread::spawn(move || stdin.write_all(&data).unwrap());
+        let out = child.wait_with_output().unwrap();
+        feeder.join().unwrap();
+        let stem = f.file_stem().unwrap().to_str().unwrap().to_string();
+        // The one table of a text file is named after the file: `stdin` here.
+        let want_stdin = want.replacen(&format!("\"name\": \"{stem}\""), "\"name\": \"stdin\"", 1);
+        assert_eq!(ok(&out), want_stdin, "stdin {}", f.display());
+    }
+    // analyze and enroll need a file: a clear refusal before any work.
+    for args in [
+        vec!["analyze", "-"],
+        vec!["enroll", "--source", "s", "-"],
+        vec!["analyze", "/dev/stdin"],
+    ] {
+        let (code, err) = fails(&b.run(&args));
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(err.contains("needs a regular file"), "{err}");
+    }
+}
+
+fn flate2_writer(p: &Path) -> GzFile {
+    GzFile::new(fs::File::create(p).unwrap(), Default::default())
+}
+
+type GzFile = flate2::write::GzEncoder<fs::File>;

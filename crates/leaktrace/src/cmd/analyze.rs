@@ -147,6 +147,7 @@ pub fn print_human(a: &Analysis, out: &std::path::Path, color: bool) {
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
+    super::check::regular_file(&args.file, "analyze")?;
     let ws = super::open_workspace(global)?;
     let index = ws.load(true)?;
     let opts = AnalyzeOptions {

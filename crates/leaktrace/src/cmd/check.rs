@@ -51,6 +51,21 @@ pub fn date(s: &str) -> Result<String, String> {
     }
 }
 
+/// Refuse a pipe, FIFO or standard input where `command` must read its input twice (its
+/// records, then its checksum for the catalog or the report); `scan` reads streams.
+pub fn regular_file(path: &std::path::Path, command: &str) -> anyhow::Result<()> {
+    let regular = path.as_os_str() != "-" && std::fs::metadata(path).map_or(true, |m| m.is_file());
+    if regular {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{}: `leaktrace {command}` needs a regular file, not a pipe or standard input (it reads \
+         the file twice: its records, then its checksum); save the stream to a file first \
+         (`leaktrace scan` reads streams)",
+        path.display()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

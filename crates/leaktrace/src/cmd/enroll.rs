@@ -110,6 +110,7 @@ fn print_human(r: &EnrollReport, secs: f64, color: bool) {
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
+    super::check::regular_file(&args.file, "enroll")?;
     let mut ws = super::open_workspace(global)?;
     let opts = EnrollOptions {
         source: args.source.clone(),

@@ -10,7 +10,7 @@ use crate::{ui, Global};
 /// Read a file and type every column; values are shown masked.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The file to scan: CSV/TSV (any delimiter and encoding), JSON Lines, JSON, SQL dump, XLSX/ODS; plain or in gzip, zstd or zip
+    /// The file to scan: CSV/TSV (any delimiter and encoding), JSON Lines, JSON, SQL dump, XLSX/ODS; plain or in gzip, zstd or zip; a pipe or `-` (standard input) for text formats
     pub file: PathBuf,
     /// Print the report as JSON (schema: docs/scan-json.md)
     #[arg(long)]
