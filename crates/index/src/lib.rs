@@ -21,6 +21,7 @@ mod key;
 pub mod postings;
 pub mod profile;
 pub mod segment;
+mod verify;
 
 use std::path::{Path, PathBuf};
 

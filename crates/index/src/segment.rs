@@ -43,6 +43,7 @@ use serde::{Deserialize, Serialize};
 use crate::context::{ContextKey, CONTEXT_FILE, CONTEXT_OVERHEAD};
 use crate::fingerprint::{Domain, Fingerprinter, Fp, NameKind, RowPrints};
 use crate::postings::{encode, prefetch, u32_at, Postings, SINGLE};
+use crate::verify::{map_checked, read_meta};
 use crate::IndexError;
 
 /// Version of the segment layout (2: 64-bit fingerprints in 10-byte records, inline
@@ -569,12 +570,6 @@ impl std::fmt::Debug for Segment {
     }
 }
 
-fn map(path: &Path) -> Result<Mmap, IndexError> {
-    let f = File::open(path).map_err(|e| IndexError::io(path, e))?;
-    // SAFETY: segment files are immutable once published (never rewritten in place; a new
-    // snapshot is a new directory), so the mapping cannot change under us.
-    unsafe { Mmap::map(&f) }.map_err(|e| IndexError::io(path, e))
-}
 
 #[inline]
 fn u64_at(b: &[u8], i: usize) -> u64 {
@@ -588,67 +583,6 @@ fn fp_at(b: &[u8], i: usize) -> Fp {
     let mut x = [0u8; 16];
     x.copy_from_slice(&b[16 * i..16 * i + 16]);
     u128::from_be_bytes(x)
-}
-
-/// Read and parse a segment's `meta.json`, refusing another layout version.
-fn read_meta(dir: &Path) -> Result<SegmentMeta, IndexError> {
-    let mp = dir.join("meta.json");
-    let meta: SegmentMeta =
-        serde_json::from_slice(&fs::read(&mp).map_err(|e| IndexError::io(&mp, e))?)
-            .map_err(|e| IndexError::Corrupt(format!("{}: {e}", mp.display())))?;
-    if meta.version != SEGMENT_VERSION {
-        return Err(IndexError::Corrupt(format!(
-            "{}: segment version {} (this leaktrace reads {SEGMENT_VERSION}; enrol the \
-             source again into a new workspace)",
-            dir.display(),
-            meta.version
-        )));
-    }
-    Ok(meta)
-}
-
-/// Map one segment file, check its size against `meta.json` and, with `verify`, its BLAKE3
-/// checksum — over the very mapping that lookups then read, so that no byte is used unchecked.
-fn map_checked(
-    dir: &Path,
-    meta: &SegmentMeta,
-    name: &str,
-    verify: bool,
-) -> Result<Mmap, IndexError> {
-    let p = dir.join(name);
-    let sum = meta
-        .files
-        .get(name)
-        .ok_or_else(|| IndexError::Corrupt(format!("{}: not in meta.json", p.display())))?;
-    let m = map(&p)?;
-    if m.len() as u64 != sum.bytes {
-        return Err(IndexError::Corrupt(format!(
-            "{}: {} bytes where meta.json records {} (the segment was truncated or altered)",
-            p.display(),
-            m.len(),
-            sum.bytes
-        )));
-    }
-    if verify {
-        // One sequential pass: read ahead while hashing.
-        #[cfg(unix)]
-        let _ = m.advise(memmap2::Advice::Sequential);
-        let got = blake3::Hasher::new().update_rayon(&m).finalize();
-        if got.to_hex().as_str() != sum.blake3 {
-            return Err(IndexError::Corrupt(format!(
-                "{}: checksum mismatch (the segment was altered or damaged)",
-                p.display()
-            )));
-        }
-    }
-    // Until told the index may stay resident (`Segment::keep_resident`), assume it may not fit
-    // in memory: lookups jump around, so read-ahead would only fill memory with pages never
-    // used.
-    #[cfg(unix)]
-    let _ = m.advise(memmap2::Advice::Random);
-    #[cfg(target_os = "linux")]
-    let _ = m.advise(memmap2::Advice::NoHugePage);
-    Ok(m)
 }
 
 impl Segment {
