@@ -152,7 +152,7 @@ pub fn plant(
         Some(p) => layout_of(p)?,
         None => default_layout(),
     };
-    let index = ws.load(false)?;
+    let index = ws.load(true)?;
     let mut o = opts.clone();
     o.id_like = layout.id_like.clone();
     // Twice as many as needed, minus any whose id an enrolled person already has.

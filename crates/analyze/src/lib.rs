@@ -92,6 +92,10 @@ pub struct ColumnSummary {
     pub ty: ColumnType,
     pub confidence: f64,
     pub overridden: bool,
+    /// For a type forced by `--column`: the share of the sampled non-empty values that pass
+    /// its validator (absent otherwise, or when the type has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub override_valid_share: Option<f64>,
 }
 
 /// `linkage` in analysis.json.
@@ -412,6 +416,10 @@ pub fn analyze(
             ))
         })?;
         columns[j].ty = *ty;
+        columns[j].confirmation = leaktrace_scan::override_conformity(
+            *ty,
+            rows.iter().map(|r| r.get(j).map_or("", String::as_str)),
+        );
         overridden[j] = true;
     }
     let types: Vec<ColumnType> = columns.iter().map(|c| c.ty).collect();
@@ -672,6 +680,10 @@ pub fn analyze(
                 ty: c.ty,
                 confidence: c.confidence,
                 overridden: overridden[c.index],
+                override_valid_share: c
+                    .confirmation
+                    .filter(|_| overridden[c.index])
+                    .map(|k| round2(k.valid_share)),
             })
             .collect(),
         index: IndexSummary {

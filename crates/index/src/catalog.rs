@@ -37,7 +37,31 @@ const MIGRATIONS: &[&str] = &[
      );",
     // 2: canary snapshots (synthetic persons planted in a recipient's delivery)
     "ALTER TABLE snapshots ADD COLUMN kind TEXT NOT NULL DEFAULT 'extract';",
+    // 3: the audit trail of analyses (who holds the key can test guesses through `analyze`:
+    // every analysis leaves a line — when, which file, how many rows — never a value)
+    "CREATE TABLE analyses (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        file_sha256 TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        rows_linked INTEGER NOT NULL,
+        persons INTEGER NOT NULL
+     );",
 ];
+
+/// One analysis as the audit trail records it: no value, only counts and the file's digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AnalysisRecord {
+    /// When it ran (UTC, ISO 8601); filled in by [`crate::Workspace::record_analysis`].
+    pub at: String,
+    /// The analysed file's name (not its path), escaped for terminals by the CLI.
+    pub file_name: String,
+    pub file_sha256: String,
+    pub rows: u64,
+    pub rows_linked: u64,
+    pub persons: u64,
+}
 
 /// What a snapshot holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -334,6 +358,44 @@ impl Catalog {
         )?;
         tx.commit()?;
         Ok(doomed)
+    }
+
+    /// Append a line to the audit trail of analyses.
+    pub(crate) fn add_analysis(&self, a: &AnalysisRecord) -> Result<(), IndexError> {
+        self.conn.execute(
+            "INSERT INTO analyses (at, file_name, file_sha256, rows, rows_linked, persons)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                a.at,
+                a.file_name,
+                a.file_sha256,
+                a.rows as i64,
+                a.rows_linked as i64,
+                a.persons as i64
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The audit trail, oldest first.
+    pub(crate) fn analyses(&self) -> Result<Vec<AnalysisRecord>, IndexError> {
+        let mut st = self.conn.prepare(
+            "SELECT at, file_name, file_sha256, rows, rows_linked, persons FROM analyses
+             ORDER BY id",
+        )?;
+        let v = st
+            .query_map([], |r| {
+                Ok(AnalysisRecord {
+                    at: r.get(0)?,
+                    file_name: r.get(1)?,
+                    file_sha256: r.get(2)?,
+                    rows: r.get::<_, i64>(3)? as u64,
+                    rows_linked: r.get::<_, i64>(4)? as u64,
+                    persons: r.get::<_, i64>(5)? as u64,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(v)
     }
 
     /// Segment directory names the catalog references.

@@ -33,12 +33,28 @@ const TAG: usize = 32;
 /// Bytes of a context file besides the per-person values.
 pub const CONTEXT_OVERHEAD: usize = MAGIC.len() + NONCE + TAG;
 
-/// The keys of context files, derived from the workspace key (never stored).
+/// The keys of a segment's sealed files, derived from the workspace key (never stored): the
+/// context attribute (`context.bin`), the person ids (`ids.bin`, see [`IDS_MAGIC`]) and the
+/// keyed hash of the id table (`ids.hash`).
 #[derive(Clone)]
 pub struct ContextKey {
+    context: Scheme,
+    ids: Scheme,
+    /// SipHash-2-4 keys of [`ContextKey::id_hash`].
+    id_hash: (u64, u64),
+}
+
+/// One sealed-file scheme: its magic, keystream key and tag key.
+#[derive(Clone)]
+struct Scheme {
+    magic: &'static [u8; 8],
     stream: [u8; 32],
     tag: [u8; 32],
 }
+
+/// Magic of a sealed `ids.bin` (the ids concatenated, encrypted and authenticated like
+/// `context.bin`, under their own derived keys).
+pub const IDS_MAGIC: &[u8; 8] = b"LTIDS\x01\0\0";
 
 impl fmt::Debug for ContextKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -46,15 +62,7 @@ impl fmt::Debug for ContextKey {
     }
 }
 
-impl ContextKey {
-    /// Derive the keystream and tag keys from the workspace key.
-    pub fn new(key: &Key) -> ContextKey {
-        ContextKey {
-            stream: blake3::derive_key("leaktrace context v1 keystream", key.as_bytes()),
-            tag: blake3::derive_key("leaktrace context v1 tag", key.as_bytes()),
-        }
-    }
-
+impl Scheme {
     fn xor_keystream(&self, nonce: &[u8], data: &mut [u8]) {
         let mut xof = blake3::Hasher::new_keyed(&self.stream)
             .update(nonce)
@@ -75,40 +83,29 @@ impl ContextKey {
             .finalize()
     }
 
-    /// Encrypt one month number per person ordinal with a fresh random nonce.
-    pub fn seal(&self, months: &[u16]) -> Result<Vec<u8>, IndexError> {
-        let mut nonce = [0u8; NONCE];
-        getrandom::fill(&mut nonce).map_err(|e| IndexError::Key(format!("no randomness: {e}")))?;
-        Ok(self.seal_with_nonce(&nonce, months))
-    }
-
-    fn seal_with_nonce(&self, nonce: &[u8; NONCE], months: &[u16]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(CONTEXT_OVERHEAD + 2 * months.len());
-        out.extend_from_slice(MAGIC);
+    fn seal(&self, nonce: &[u8; NONCE], plain: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(CONTEXT_OVERHEAD + plain.len());
+        out.extend_from_slice(self.magic);
         out.extend_from_slice(nonce);
         let start = out.len();
-        out.extend(months.iter().flat_map(|m| m.to_le_bytes()));
+        out.extend_from_slice(plain);
         self.xor_keystream(nonce, &mut out[start..]);
         let tag = self.tag_of(&out);
         out.extend_from_slice(tag.as_bytes());
         out
     }
 
-    /// Check the tag and decrypt a context file of `persons` persons. `name` names the file in
-    /// errors. A wrong key, an altered byte or a wrong size is an error, never a panic.
-    pub fn open(&self, name: &str, bytes: &[u8], persons: usize) -> Result<Vec<u16>, IndexError> {
-        let expected = persons
-            .checked_mul(2)
-            .and_then(|n| n.checked_add(CONTEXT_OVERHEAD));
-        if expected != Some(bytes.len()) {
+    /// Check the header and tag, then decrypt (sizes are checked by the caller).
+    fn open(&self, name: &str, bytes: &[u8]) -> Result<Vec<u8>, IndexError> {
+        if bytes.len() < CONTEXT_OVERHEAD {
             return Err(IndexError::Corrupt(format!(
-                "{name}: {} bytes for {persons} persons (the file was truncated or altered)",
+                "{name}: {} bytes, shorter than its header (the file was truncated)",
                 bytes.len()
             )));
         }
-        if &bytes[..MAGIC.len()] != MAGIC {
+        if &bytes[..MAGIC.len()] != self.magic {
             return Err(IndexError::Corrupt(format!(
-                "{name}: not a leaktrace context file (unknown header)"
+                "{name}: not a leaktrace sealed file of this kind (unknown header)"
             )));
         }
         let (body, tag) = bytes.split_at(bytes.len() - TAG);
@@ -123,10 +120,92 @@ impl ContextKey {
         let nonce = &body[MAGIC.len()..MAGIC.len() + NONCE];
         let mut plain = body[MAGIC.len() + NONCE..].to_vec();
         self.xor_keystream(nonce, &mut plain);
+        Ok(plain)
+    }
+}
+
+fn fresh_nonce() -> Result<[u8; NONCE], IndexError> {
+    let mut nonce = [0u8; NONCE];
+    getrandom::fill(&mut nonce).map_err(|e| IndexError::Key(format!("no randomness: {e}")))?;
+    Ok(nonce)
+}
+
+impl ContextKey {
+    /// Derive the keystream, tag and id-hash keys from the workspace key.
+    pub fn new(key: &Key) -> ContextKey {
+        let k = key.as_bytes();
+        let h = blake3::derive_key("leaktrace ids v1 table hash", k);
+        let word = |i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&h[8 * i..8 * i + 8]);
+            u64::from_le_bytes(w)
+        };
+        ContextKey {
+            context: Scheme {
+                magic: MAGIC,
+                stream: blake3::derive_key("leaktrace context v1 keystream", k),
+                tag: blake3::derive_key("leaktrace context v1 tag", k),
+            },
+            ids: Scheme {
+                magic: IDS_MAGIC,
+                stream: blake3::derive_key("leaktrace ids v1 keystream", k),
+                tag: blake3::derive_key("leaktrace ids v1 tag", k),
+            },
+            id_hash: (word(0), word(1)),
+        }
+    }
+
+    /// Encrypt one month number per person ordinal with a fresh random nonce.
+    pub fn seal(&self, months: &[u16]) -> Result<Vec<u8>, IndexError> {
+        Ok(self.seal_with_nonce(&fresh_nonce()?, months))
+    }
+
+    fn seal_with_nonce(&self, nonce: &[u8; NONCE], months: &[u16]) -> Vec<u8> {
+        let plain: Vec<u8> = months.iter().flat_map(|m| m.to_le_bytes()).collect();
+        self.context.seal(nonce, &plain)
+    }
+
+    /// Check the tag and decrypt a context file of `persons` persons. `name` names the file in
+    /// errors. A wrong key, an altered byte or a wrong size is an error, never a panic.
+    pub fn open(&self, name: &str, bytes: &[u8], persons: usize) -> Result<Vec<u16>, IndexError> {
+        let expected = persons
+            .checked_mul(2)
+            .and_then(|n| n.checked_add(CONTEXT_OVERHEAD));
+        if expected != Some(bytes.len()) {
+            return Err(IndexError::Corrupt(format!(
+                "{name}: {} bytes for {persons} persons (the file was truncated or altered)",
+                bytes.len()
+            )));
+        }
+        let plain = self.context.open(name, bytes)?;
         Ok(plain
             .chunks_exact(2)
             .map(|c| u16::from_le_bytes([c[0], c[1]]))
             .collect())
+    }
+
+    /// Encrypt the concatenated person ids of a segment (`ids.bin`) with a fresh nonce.
+    pub fn seal_ids(&self, ids: &[u8]) -> Result<Vec<u8>, IndexError> {
+        Ok(self.ids.seal(&fresh_nonce()?, ids))
+    }
+
+    /// Check the tag of a sealed `ids.bin` and decrypt it. `name` names the file in errors.
+    pub fn open_ids(&self, name: &str, bytes: &[u8]) -> Result<Vec<u8>, IndexError> {
+        self.ids.open(name, bytes)
+    }
+
+    /// The keyed hash of a person id used by the id table (`ids.hash`): SipHash-2-4 under a
+    /// key derived from the workspace key, so that the table's tags do not let anyone without
+    /// the key test a guessed id.
+    pub fn id_hash(&self, id: &[u8]) -> u64 {
+        use std::hash::Hasher;
+        // SipHash-2-4 is the keyed PRF this needs; std keeps it (deprecated only as a
+        // `Hasher` for general use, in favour of `DefaultHasher` whose algorithm may change —
+        // the table on disk needs a fixed one).
+        #[allow(deprecated)]
+        let mut h = std::hash::SipHasher::new_with_keys(self.id_hash.0, self.id_hash.1);
+        h.write(id);
+        h.finish()
     }
 }
 

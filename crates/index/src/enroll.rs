@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use leaktrace_io::{open, ReadOptions, Record};
 use leaktrace_pii::{date, ColumnType};
-use leaktrace_scan::{type_rows, ColumnReport};
+use leaktrace_scan::{override_conformity, type_rows, ColumnReport};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -163,9 +163,7 @@ impl Workspace {
         };
         let as_of_iso = as_of.iso();
         if self.catalog.has_snapshot(source, &as_of_iso)? {
-            return Err(IndexError::Input(format!(
-                "source {source:?} already has a snapshot as of {as_of_iso}; enrol a later --as-of"
-            )));
+            return Err(already_enrolled(source, &as_of_iso));
         }
         if let (Some(Some(old)), Some(new)) =
             (self.catalog.source_recipient(source)?, &opts.recipient)
@@ -222,6 +220,10 @@ impl Workspace {
                 ))
             })?;
             columns[j].ty = *ty;
+            columns[j].confirmation = override_conformity(
+                *ty,
+                rows.iter().map(|r| r.get(j).map_or("", String::as_str)),
+            );
             overridden[j] = true;
         }
         let id_col = match &opts.id_column {
@@ -264,6 +266,11 @@ impl Workspace {
             .open(&lock_path)
             .map_err(|e| IndexError::io(&lock_path, e))?;
         lock.lock().map_err(|e| IndexError::io(&lock_path, e))?;
+        // Another enrolment of the same snapshot may have committed while this one waited
+        // for the lock: refuse before doing the work, not on the catalog's UNIQUE constraint.
+        if self.catalog.has_snapshot(source, &as_of_iso)? {
+            return Err(already_enrolled(source, &as_of_iso));
+        }
         self.collect_garbage()?;
 
         let mut rand = [0u8; 6];
@@ -277,9 +284,9 @@ impl Workspace {
             pseudonymise,
             context_col,
         };
-        let mut builder = SegmentBuilder::new(&tmp)?;
+        let mut builder = SegmentBuilder::new(&tmp, ContextKey::new(&self.key))?;
         if let Some(j) = context_col {
-            builder.set_context(&names[j], ContextKey::new(&self.key));
+            builder.set_context(&names[j]);
         }
         let builder_ref = &mut builder;
         let fpr = self.fingerprinter();
@@ -428,6 +435,13 @@ impl Workspace {
             timings,
         })
     }
+}
+
+/// The error for a snapshot that exists already (enrolled before, or concurrently).
+fn already_enrolled(source: &str, as_of: &str) -> IndexError {
+    IndexError::Input(format!(
+        "source {source:?} already has a snapshot as of {as_of}; enrol a later --as-of"
+    ))
 }
 
 /// How a record's columns are used: their types, the person-id column (and whether its value

@@ -5,10 +5,54 @@
 
 use std::fmt;
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use crate::IndexError;
+
+/// Largest key file read: a key is 64 hex digits and a newline; anything much longer is not a
+/// key (and `/dev/zero` must not be read forever).
+pub const MAX_KEY_FILE_BYTES: u64 = 4096;
+
+/// Whether a key file readable by group or others is accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KeyAccess {
+    /// Refuse it (the default).
+    #[default]
+    OwnerOnly,
+    /// Accept it, with a warning (`--allow-insecure-key`).
+    AllowInsecure,
+}
+
+/// A key as loaded: the key, the file's permission bits (Unix) and the warning to show, if
+/// the file was accepted although others can read it.
+#[derive(Debug, Clone)]
+pub struct KeyFile {
+    pub key: Key,
+    pub mode: Option<u32>,
+    pub warning: Option<String>,
+}
+
+fn not_a_key(path: &Path) -> IndexError {
+    IndexError::Key(format!(
+        "{}: not a leaktrace key (expected 64 hex digits)",
+        path.display()
+    ))
+}
+
+/// The permission bits of an open file (`None` where there are none to check).
+fn file_mode(f: &fs::File) -> std::io::Result<Option<u32>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        Ok(Some(f.metadata()?.permissions().mode() & 0o7777))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = f;
+        Ok(None)
+    }
+}
 
 /// A 256-bit secret key.
 #[derive(Clone)]
@@ -38,21 +82,61 @@ impl Key {
         &self.0
     }
 
-    /// Read a key file: 64 hex digits (white space ignored).
-    pub fn load(path: &Path) -> Result<Key, IndexError> {
-        let text = fs::read_to_string(path).map_err(|e| IndexError::io(path, e))?;
-        let hex: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+    /// Read a key file: 64 hex digits (white space ignored), at most [`MAX_KEY_FILE_BYTES`]
+    /// read (a device or a huge file is refused at once). A key file readable or writable by
+    /// group or others is refused ([`KeyAccess::OwnerOnly`]) or, with
+    /// [`KeyAccess::AllowInsecure`], accepted with a warning in the returned [`KeyFile`].
+    pub fn load_checked(path: &Path, access: KeyAccess) -> Result<KeyFile, IndexError> {
+        let f = fs::File::open(path).map_err(|e| IndexError::io(path, e))?;
+        let mode = file_mode(&f).map_err(|e| IndexError::io(path, e))?;
+        let mut warning = None;
+        if let Some(m) = mode.filter(|m| m & 0o077 != 0) {
+            let problem = format!(
+                "{}: the key file has mode {m:04o}: group or others can read or change it, and \
+                 whoever reads it can test guesses of personal values against the index",
+                path.display()
+            );
+            match access {
+                KeyAccess::OwnerOnly => {
+                    return Err(IndexError::Key(format!(
+                        "{problem}; run `chmod 600 {}` (or pass --allow-insecure-key)",
+                        path.display()
+                    )))
+                }
+                KeyAccess::AllowInsecure => warning = Some(problem),
+            }
+        }
+        let mut text = String::new();
+        f.take(MAX_KEY_FILE_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::InvalidData => not_a_key(path),
+                _ => IndexError::io(path, e),
+            })?;
+        if text.len() as u64 > MAX_KEY_FILE_BYTES {
             return Err(IndexError::Key(format!(
-                "{}: not a leaktrace key (expected 64 hex digits)",
+                "{}: not a leaktrace key (longer than {MAX_KEY_FILE_BYTES} bytes)",
                 path.display()
             )));
+        }
+        let hex: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(not_a_key(path));
         }
         let mut k = [0u8; 32];
         for (i, b) in k.iter_mut().enumerate() {
             *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or(0);
         }
-        Ok(Key(k))
+        Ok(KeyFile {
+            key: Key(k),
+            mode,
+            warning,
+        })
+    }
+
+    /// [`Key::load_checked`] refusing a key file others can read.
+    pub fn load(path: &Path) -> Result<Key, IndexError> {
+        Key::load_checked(path, KeyAccess::OwnerOnly).map(|k| k.key)
     }
 
     /// Write the key to a new file with mode 0600; refuses to overwrite an existing file.

@@ -22,14 +22,15 @@ pub mod postings;
 pub mod profile;
 mod remove;
 pub mod segment;
+mod verify;
 
 use std::path::{Path, PathBuf};
 
-pub use catalog::{SnapshotInfo, SnapshotKind, SourceInfo};
+pub use catalog::{AnalysisRecord, SnapshotInfo, SnapshotKind, SourceInfo};
 pub use context::{month_label, month_number, ContextKey};
 pub use enroll::{EnrollOptions, EnrollReport, Timings};
 pub use fingerprint::{Cache, Domain, Fingerprinter, Fp, NameKind, RowPrints};
-pub use key::Key;
+pub use key::{Key, KeyAccess, KeyFile, MAX_KEY_FILE_BYTES};
 pub use postings::{Postings, PostingsIter};
 pub use profile::{ColumnProfile, FormatProfile};
 pub use remove::{parse_snapshot_ref, RemoveReport};
@@ -38,7 +39,8 @@ pub use segment::{Segment, SegmentMeta};
 /// Errors from the index.
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
-    #[error("{path}: {source}")]
+    /// The reason is the source (shown once by `{:#}`, as the CLI prints errors).
+    #[error("{path}")]
     Io {
         path: PathBuf,
         #[source]
@@ -47,7 +49,11 @@ pub enum IndexError {
     #[error("{0}")]
     Key(String),
     #[error("catalog: {0}")]
-    Catalog(#[from] rusqlite::Error),
+    Catalog(rusqlite::Error),
+    /// The catalog could not be read or written (disk full, I/O error, read-only or missing
+    /// file): an input/output failure, whose reason is the source.
+    #[error("catalog")]
+    CatalogIo(#[source] std::io::Error),
     #[error("{0}")]
     Workspace(String),
     #[error("{0}")]
@@ -58,6 +64,43 @@ pub enum IndexError {
     Format(String),
     #[error("index corrupt: {0}")]
     Corrupt(String),
+}
+
+impl From<rusqlite::Error> for IndexError {
+    /// SQLite failures of the storage below the catalog become [`IndexError::CatalogIo`], so
+    /// that they are reported (and exit) as I/O errors with their reason given once.
+    fn from(e: rusqlite::Error) -> IndexError {
+        use rusqlite::ErrorCode as C;
+        use std::io::ErrorKind as K;
+        let kind = match &e {
+            rusqlite::Error::SqliteFailure(f, _) => match f.code {
+                C::DiskFull => Some(K::StorageFull),
+                C::SystemIoFailure => Some(K::Other),
+                C::ReadOnly => Some(K::ReadOnlyFilesystem),
+                C::PermissionDenied => Some(K::PermissionDenied),
+                C::CannotOpen => Some(K::NotFound),
+                _ => None,
+            },
+            _ => None,
+        };
+        match (kind, &e) {
+            (Some(kind), rusqlite::Error::SqliteFailure(f, msg)) => {
+                let what = msg.clone().unwrap_or_else(|| f.to_string());
+                // The step that failed, for the commonest extended codes of SQLITE_IOERR.
+                let step = match f.extended_code {
+                    266 => "reading failed; ",
+                    778 => "writing failed (disk full, quota or file size limit?); ",
+                    1034 => "flushing to disk (fsync) failed; ",
+                    _ => "",
+                };
+                IndexError::CatalogIo(std::io::Error::new(
+                    kind,
+                    format!("{what} ({step}SQLite code {})", f.extended_code),
+                ))
+            }
+            _ => IndexError::Catalog(e),
+        }
+    }
 }
 
 impl IndexError {
@@ -75,6 +118,9 @@ pub struct Workspace {
     home: PathBuf,
     key: Key,
     catalog: catalog::Catalog,
+    /// The key file's permission bits and the warning to show about them, if any.
+    key_mode: Option<u32>,
+    key_warning: Option<String>,
 }
 
 /// Every published segment of a workspace, with what the catalog says about it.
@@ -125,6 +171,41 @@ impl std::fmt::Debug for Index {
     }
 }
 
+/// A segment whose `meta.json` disagrees with the counts its catalog row recorded at
+/// enrolment (an edited or swapped `meta.json`) is corrupt.
+fn agrees_with_catalog(s: &SnapshotInfo, seg: Segment) -> Result<Segment, IndexError> {
+    if seg.meta.persons != s.persons
+        || seg.meta.fingerprints != s.fingerprints
+        || seg.bytes() != s.segment_bytes
+    {
+        return Err(IndexError::Corrupt(format!(
+            "{}: meta.json disagrees with the catalog (persons, fingerprints or size)",
+            s.segment
+        )));
+    }
+    Ok(seg)
+}
+
+/// Name the damaged snapshot and say what to do; other errors pass unchanged.
+fn damaged(s: &SnapshotInfo, e: IndexError) -> IndexError {
+    match e {
+        IndexError::Corrupt(m) => IndexError::Corrupt(format!(
+            "snapshot {}@{} is damaged: {m}. Nothing was analysed. Run `leaktrace sources \
+             --verify` to check every snapshot, and enrol this one again (or restore the \
+             workspace from a backup)",
+            s.source, s.as_of
+        )),
+        // A segment file gone missing is damage too, not an I/O failure of the moment.
+        IndexError::Io { path, source } if source.kind() == std::io::ErrorKind::NotFound => {
+            damaged(
+                s,
+                IndexError::Corrupt(format!("{}: missing", path.display())),
+            )
+        }
+        other => other,
+    }
+}
+
 /// Where a workspace's key lives by default: outside the workspace, in the user's
 /// configuration directory, named after the workspace id.
 pub fn default_key_path(workspace_id: &str) -> PathBuf {
@@ -140,6 +221,15 @@ impl Workspace {
     /// existing key, that key is used; otherwise a new key is written to `key_file` (or the
     /// default path), refusing to overwrite any file. Returns the workspace and the key path.
     pub fn init(home: &Path, key_file: Option<&Path>) -> Result<(Workspace, PathBuf), IndexError> {
+        Workspace::init_with(home, key_file, KeyAccess::OwnerOnly)
+    }
+
+    /// [`Workspace::init`], with the policy for an existing key file that others can read.
+    pub fn init_with(
+        home: &Path,
+        key_file: Option<&Path>,
+        access: KeyAccess,
+    ) -> Result<(Workspace, PathBuf), IndexError> {
         if home.join("catalog.sqlite").exists() {
             return Err(IndexError::Workspace(format!(
                 "{}: a workspace already exists here",
@@ -152,8 +242,8 @@ impl Workspace {
             getrandom::fill(&mut b).map_err(|e| IndexError::Key(e.to_string()))?;
             b.iter().map(|x| format!("{x:02x}")).collect::<String>()
         };
-        let (key, key_path) = match key_file {
-            Some(p) if p.exists() => (Key::load(p)?, p.to_path_buf()),
+        let (loaded, key_path) = match key_file {
+            Some(p) if p.exists() => (Key::load_checked(p, access)?, p.to_path_buf()),
             other => {
                 let p = other.map_or_else(|| default_key_path(&id), Path::to_path_buf);
                 if let Some(dir) = p.parent() {
@@ -163,9 +253,16 @@ impl Workspace {
                 }
                 let k = Key::generate()?;
                 k.save_new(&p)?;
-                (k, p)
+                // Check what the file system made of mode 0600 (some ignore modes).
+                let checked = Key::load_checked(&p, KeyAccess::AllowInsecure)?;
+                (checked, p)
             }
         };
+        let KeyFile {
+            key,
+            mode: key_mode,
+            warning: key_warning,
+        } = loaded;
         if key_path.starts_with(home) {
             // Allowed (tests, demos), but the operator should know.
             eprintln!(
@@ -180,6 +277,8 @@ impl Workspace {
                 home: home.to_path_buf(),
                 key,
                 catalog,
+                key_mode,
+                key_warning,
             },
             key_path,
         ))
@@ -188,6 +287,15 @@ impl Workspace {
     /// Open an existing workspace with its key (`key_file`, else the default path). A key whose
     /// check value differs from the catalog's is refused.
     pub fn open(home: &Path, key_file: Option<&Path>) -> Result<Workspace, IndexError> {
+        Workspace::open_with(home, key_file, KeyAccess::OwnerOnly)
+    }
+
+    /// [`Workspace::open`], with the policy for a key file that others can read.
+    pub fn open_with(
+        home: &Path,
+        key_file: Option<&Path>,
+        access: KeyAccess,
+    ) -> Result<Workspace, IndexError> {
         let db = home.join("catalog.sqlite");
         if !db.exists() {
             return Err(IndexError::Workspace(format!(
@@ -204,7 +312,11 @@ impl Workspace {
                 path.display()
             )));
         }
-        let key = Key::load(&path)?;
+        let KeyFile {
+            key,
+            mode: key_mode,
+            warning: key_warning,
+        } = Key::load_checked(&path, access)?;
         if catalog.meta("key_check")?.as_deref() != Some(key.check_value().as_str()) {
             return Err(IndexError::Key(format!(
                 "{}: wrong key for the workspace {} (its key check value differs)",
@@ -216,7 +328,19 @@ impl Workspace {
             home: home.to_path_buf(),
             key,
             catalog,
+            key_mode,
+            key_warning,
         })
+    }
+
+    /// The key file's permission bits (Unix), as found when the workspace was opened.
+    pub fn key_mode(&self) -> Option<u32> {
+        self.key_mode
+    }
+
+    /// The warning to show about the key file (others can read it), if any.
+    pub fn key_warning(&self) -> Option<&str> {
+        self.key_warning.as_deref()
     }
 
     /// The workspace directory.
@@ -229,25 +353,47 @@ impl Workspace {
         Fingerprinter::new(&self.key)
     }
 
+    /// Record an analysis in the catalog's audit trail (its time is now). The key holder can
+    /// test guessed values through `analyze`; the trail makes every such test visible to
+    /// whoever audits the workspace (docs/index-format.md, threat model).
+    pub fn record_analysis(&self, record: &AnalysisRecord) -> Result<(), IndexError> {
+        let mut r = record.clone();
+        r.at = catalog::now();
+        self.catalog.add_analysis(&r)
+    }
+
+    /// The audit trail of analyses, oldest first.
+    pub fn analyses(&self) -> Result<Vec<AnalysisRecord>, IndexError> {
+        self.catalog.analyses()
+    }
+
     /// Sources with their snapshots.
     pub fn sources(&self) -> Result<Vec<SourceInfo>, IndexError> {
         self.catalog.sources()
     }
 
     /// Open every published segment (a consistent view: the catalog is read in one
-    /// transaction, and published segments never change). `verify` checks every checksum.
+    /// transaction, and published segments never change). `verify` checks every file's
+    /// checksum before anything is used (analysis does; see bench/README.md for the cost).
+    /// Sizes, the counts the catalog recorded and the authenticated ids are always checked; a
+    /// damaged segment is an [`IndexError::Corrupt`] naming the snapshot and the file, with
+    /// what to do.
     pub fn load(&self, verify: bool) -> Result<Index, IndexError> {
         let readers = self.readers_lock(false)?;
         let snaps = self.catalog.snapshots()?;
+        let context_key = ContextKey::new(&self.key);
         let mut out = Vec::with_capacity(snaps.len());
         for s in snaps {
-            let seg = Segment::open(&self.home.join("index").join(&s.segment), verify)?;
+            let dir = self.home.join("index").join(&s.segment);
+            let seg = Segment::open(&dir, &context_key, verify)
+                .and_then(|seg| agrees_with_catalog(&s, seg))
+                .map_err(|e| damaged(&s, e))?;
             out.push((s, seg));
         }
         Ok(Index {
             snapshots: out,
             fingerprinter: self.fingerprinter(),
-            context_key: ContextKey::new(&self.key),
+            context_key,
             _readers: readers,
         })
     }

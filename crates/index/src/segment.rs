@@ -4,8 +4,9 @@
 //!
 //! | file          | content                                                                 |
 //! |---------------|-------------------------------------------------------------------------|
-//! | `ids.bin`     | person ids, concatenated; `ids.off` their u32 offsets (persons + 1)      |
-//! | `ids.hash`    | open-addressing table id hash → (hash tag, ordinal + 1)                  |
+//! | `ids.bin`     | person ids, concatenated, encrypted and authenticated ([`crate::context`]);|
+//! |               | `ids.off` their u32 offsets (persons + 1)                                |
+//! | `ids.hash`    | open-addressing table keyed id hash → (hash tag, ordinal + 1)            |
 //! | `present.bin` | u64 per person: bit mask of the [`Domain`]s the source holds for them   |
 //! | `fps.bin`     | one 10-byte record per distinct fingerprint, sorted: the 48 bits after   |
 //! |               | its 16-bit prefix (big-endian), then a u32: the only person's ordinal    |
@@ -25,7 +26,8 @@
 //! [`SegmentBuilder`] writes a segment into a private directory, streaming: fingerprints are
 //! spilled into 256 buckets by prefix, then each bucket is sorted on its own (in parallel), so
 //! memory stays bounded whatever the size of the source. [`Segment::open`] memory-maps a
-//! published segment and verifies its checksums.
+//! published segment, verifies its checksums (analysis does: see [`crate::Workspace::load`])
+//! and decrypts its ids into memory.
 
 use std::collections::BTreeMap;
 
@@ -41,11 +43,13 @@ use serde::{Deserialize, Serialize};
 use crate::context::{ContextKey, CONTEXT_FILE, CONTEXT_OVERHEAD};
 use crate::fingerprint::{Domain, Fingerprinter, Fp, NameKind, RowPrints};
 use crate::postings::{encode, prefetch, u32_at, Postings, SINGLE};
+use crate::verify::{map_checked, read_meta};
 use crate::IndexError;
 
 /// Version of the segment layout (2: 64-bit fingerprints in 10-byte records, inline
-/// singletons, packed long posting lists, u32 id offsets).
-pub const SEGMENT_VERSION: u32 = 2;
+/// singletons, packed long posting lists, u32 id offsets; 3: `ids.bin` encrypted, `ids.hash`
+/// keyed).
+pub const SEGMENT_VERSION: u32 = 3;
 const BUCKETS: usize = 256;
 /// A spilled (fingerprint, ordinal): u64 + u32.
 const SPILL_ENTRY: usize = 12;
@@ -105,8 +109,10 @@ pub struct SegmentBuilder {
     names: FxHashSet<(NameKind, String)>,
     /// Context value per person ordinal.
     context: Vec<u16>,
-    /// Column name of the context attribute and the key sealing `context.bin`.
-    context_attr: Option<(String, ContextKey)>,
+    /// Column name of the context attribute kept in `context.bin`.
+    context_attr: Option<String>,
+    /// Seals `ids.bin` and `context.bin`, keys `ids.hash`.
+    key: ContextKey,
 }
 
 fn create(path: &Path) -> Result<BufWriter<File>, IndexError> {
@@ -116,8 +122,8 @@ fn create(path: &Path) -> Result<BufWriter<File>, IndexError> {
 }
 
 impl SegmentBuilder {
-    /// Start a segment in `dir` (created; must not exist).
-    pub fn new(dir: &Path) -> Result<SegmentBuilder, IndexError> {
+    /// Start a segment in `dir` (created; must not exist), sealed and keyed with `key`.
+    pub fn new(dir: &Path, key: ContextKey) -> Result<SegmentBuilder, IndexError> {
         fs::create_dir(dir).map_err(|e| IndexError::io(dir, e))?;
         let spills = (0..BUCKETS)
             .map(|b| create(&dir.join(format!("spill-{b:02x}.tmp"))))
@@ -131,13 +137,15 @@ impl SegmentBuilder {
             names: FxHashSet::default(),
             context: Vec::new(),
             context_attr: None,
+            key,
         })
     }
 
-    /// Keep the entries' context values in `context.bin`, sealed with `key`; `attribute` is the
-    /// column name recorded in `meta.json`. Without this call no context file is written.
-    pub fn set_context(&mut self, attribute: &str, key: ContextKey) {
-        self.context_attr = Some((attribute.to_string(), key));
+    /// Keep the entries' context values in `context.bin`, sealed with the segment's key;
+    /// `attribute` is the column name recorded in `meta.json`. Without this call no context
+    /// file is written.
+    pub fn set_context(&mut self, attribute: &str) {
+        self.context_attr = Some(attribute.to_string());
     }
 
     /// Persons added so far.
@@ -207,14 +215,14 @@ impl SegmentBuilder {
     }
 
     /// Open-addressing table id → ordinal + 1 (0 = empty slot), load factor ≤ 0.5, linear
-    /// probing from [`id_hash`]: person lookups in O(1) page reads instead of a binary search.
+    /// probing from [`ContextKey::id_hash`]: person lookups in O(1) page reads instead of a binary search.
     fn id_table(&self) -> Vec<u64> {
         let n = self.present.len();
         let slots = id_slots(n);
         let mask = slots - 1;
         let mut table = vec![0u64; slots];
         for ord in 0..n {
-            let h = id_hash(self.id(ord));
+            let h = self.key.id_hash(self.id(ord));
             let mut i = h as usize & mask;
             while table[i] != 0 {
                 i = (i + 1) & mask;
@@ -252,14 +260,14 @@ impl SegmentBuilder {
                 "person ids over 4 GiB in one segment".into(),
             ));
         }
-        files.write("ids.bin", &self.ids)?;
+        files.write("ids.bin", &self.key.seal_ids(&self.ids)?)?;
         let offsets: Vec<u32> = self.id_offsets.iter().map(|&o| o as u32).collect();
         files.write("ids.off", &le_u32(&offsets))?;
         drop(offsets);
         files.write("ids.hash", &le_u64(&self.id_table()))?;
         files.write("present.bin", &le_u64(&self.present))?;
-        if let Some((_, key)) = &self.context_attr {
-            files.write(CONTEXT_FILE, &key.seal(&self.context)?)?;
+        if self.context_attr.is_some() {
+            files.write(CONTEXT_FILE, &self.key.seal(&self.context)?)?;
         }
         // Names' one-edit neighbourhoods.
         let names: Vec<(NameKind, String)> = self.names.drain().collect();
@@ -394,7 +402,7 @@ impl SegmentBuilder {
             postings: n_post,
             names: pairs.len() as u64,
             domains: Some(self.present.iter().fold(0, |m, p| m | p)),
-            context: self.context_attr.as_ref().map(|(a, _)| a.clone()),
+            context: self.context_attr.clone(),
             files: files.sums,
         };
         let json =
@@ -415,17 +423,6 @@ fn id_slots(n: usize) -> usize {
 /// other persons met while probing), then the ordinal + 1 (0 = empty).
 fn id_slot(hash: u64, ord: u32) -> u64 {
     (hash & 0xffff_ffff_0000_0000) | (u64::from(ord) + 1)
-}
-
-/// The stable hash of person ids used by `ids.hash` (FNV-1a, then a 64-bit finaliser).
-fn id_hash(id: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in id {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^ (h >> 33)
 }
 
 fn le_u64(v: &[u64]) -> Vec<u8> {
@@ -551,7 +548,10 @@ impl Files {
 /// A published segment, memory-mapped.
 pub struct Segment {
     pub meta: SegmentMeta,
-    ids: Mmap,
+    /// `ids.bin`, decrypted.
+    ids: Vec<u8>,
+    /// Keys the id table's hash.
+    key: ContextKey,
     id_off: Mmap,
     hash: Mmap,
     present: Mmap,
@@ -570,12 +570,6 @@ impl std::fmt::Debug for Segment {
     }
 }
 
-fn map(path: &Path) -> Result<Mmap, IndexError> {
-    let f = File::open(path).map_err(|e| IndexError::io(path, e))?;
-    // SAFETY: segment files are immutable once published (never rewritten in place; a new
-    // snapshot is a new directory), so the mapping cannot change under us.
-    unsafe { Mmap::map(&f) }.map_err(|e| IndexError::io(path, e))
-}
 
 #[inline]
 fn u64_at(b: &[u8], i: usize) -> u64 {
@@ -592,54 +586,18 @@ fn fp_at(b: &[u8], i: usize) -> Fp {
 }
 
 impl Segment {
-    /// Open a published segment; with `verify`, check every file against its checksum.
-    pub fn open(dir: &Path, verify: bool) -> Result<Segment, IndexError> {
-        let mp = dir.join("meta.json");
-        let meta: SegmentMeta =
-            serde_json::from_slice(&fs::read(&mp).map_err(|e| IndexError::io(&mp, e))?)
-                .map_err(|e| IndexError::Corrupt(format!("{}: {e}", mp.display())))?;
-        if meta.version != SEGMENT_VERSION {
-            return Err(IndexError::Corrupt(format!(
-                "{}: segment version {} (this leaktrace reads {SEGMENT_VERSION}; enrol the \
-                 source again into a new workspace)",
-                dir.display(),
-                meta.version
-            )));
-        }
-        let open = |name: &str| -> Result<Mmap, IndexError> {
-            let p = dir.join(name);
-            let m = map(&p)?;
-            let sum = meta
-                .files
-                .get(name)
-                .ok_or_else(|| IndexError::Corrupt(format!("{}: not in meta.json", p.display())))?;
-            if m.len() as u64 != sum.bytes
-                || (verify
-                    && blake3::Hasher::new()
-                        .update_rayon(&m)
-                        .finalize()
-                        .to_hex()
-                        .as_str()
-                        != sum.blake3)
-            {
-                return Err(IndexError::Corrupt(format!(
-                    "{}: checksum mismatch (the segment was altered or truncated)",
-                    p.display()
-                )));
-            }
-            // Lookups jump around: read-ahead would only fill memory with pages never used.
-            #[cfg(unix)]
-            // Until told the index may stay resident (`Segment::keep_resident`), assume it
-            // may not fit in memory: lookups jump around, so read-ahead would only fill memory
-            // with pages never used.
-            #[cfg(unix)]
-            let _ = m.advise(memmap2::Advice::Random);
-            #[cfg(target_os = "linux")]
-            let _ = m.advise(memmap2::Advice::NoHugePage);
-            Ok(m)
-        };
-        let seg = Segment {
-            ids: open("ids.bin")?,
+    /// Open a published segment: map its files, check their sizes against `meta.json` (and,
+    /// with `verify`, their checksums), and decrypt its ids with `key` (the workspace's
+    /// [`ContextKey`]). A wrong key or any altered byte of `ids.bin` is an error.
+    pub fn open(dir: &Path, key: &ContextKey, verify: bool) -> Result<Segment, IndexError> {
+        let meta = read_meta(dir)?;
+        let open = |name: &str| map_checked(dir, &meta, name, verify);
+        let sealed_ids = open("ids.bin")?;
+        let ids = key.open_ids(&dir.join("ids.bin").display().to_string(), &sealed_ids)?;
+        drop(sealed_ids);
+        let mut seg = Segment {
+            ids,
+            key: key.clone(),
             id_off: open("ids.off")?,
             hash: open("ids.hash")?,
             present: open("present.bin")?,
@@ -655,22 +613,30 @@ impl Segment {
             domains: u64::MAX,
             meta,
         };
-        let mut seg = seg;
         seg.domains = match seg.meta.domains {
             Some(d) => d,
             None => seg.present.chunks_exact(8).fold(0, |m, c| {
                 m | u64::from_le_bytes(c.try_into().unwrap_or([0xff; 8]))
             }),
         };
-        let n = seg.meta.persons as usize;
-        let f = seg.meta.fingerprints as usize;
-        if seg.id_off.len() != 4 * (n + 1)
-            || seg.present.len() != 8 * n
-            || seg.fps.len() != RECORD * f
-            || seg.fanout.len() != 4 * 65_537
-            || !seg.post.len().is_multiple_of(4)
-            || seg.hash.len() != 8 * id_slots(n)
-            || seg
+        seg.check_sizes(dir)?;
+        Ok(seg)
+    }
+
+    /// Whether the files' sizes agree with the counts of `meta.json` and with each other (the
+    /// last id offset is the ids' length), so that no lookup can read out of bounds.
+    fn check_sizes(&self, dir: &Path) -> Result<(), IndexError> {
+        let n = self.meta.persons as usize;
+        let f = self.meta.fingerprints as usize;
+        let last_offset = (n < self.id_off.len() / 4).then(|| u32_at(&self.id_off, n) as usize);
+        if self.id_off.len() != 4 * (n + 1)
+            || last_offset != Some(self.ids.len())
+            || self.present.len() != 8 * n
+            || self.fps.len() != RECORD * f
+            || self.fanout.len() != 4 * 65_537
+            || !self.post.len().is_multiple_of(4)
+            || self.hash.len() != 8 * id_slots(n)
+            || self
                 .context
                 .as_ref()
                 .is_some_and(|c| c.len() != CONTEXT_OVERHEAD + 2 * n)
@@ -680,7 +646,7 @@ impl Segment {
                 dir.display()
             )));
         }
-        Ok(seg)
+        Ok(())
     }
 
     /// Number of persons.
@@ -704,7 +670,7 @@ impl Segment {
     pub fn ordinal(&self, id: &str) -> Option<u32> {
         let table = &self.hash;
         let mask = table.len() / 8 - 1;
-        let h = id_hash(id.as_bytes());
+        let h = self.key.id_hash(id.as_bytes());
         let tag = h & 0xffff_ffff_0000_0000;
         let mut i = h as usize & mask;
         for _ in 0..=mask {
@@ -726,7 +692,10 @@ impl Segment {
     /// ([`Segment::ordinal`]), to look many ids up without waiting for each.
     pub fn prefetch_ordinal(&self, id: &str) {
         let mask = self.hash.len() / 8 - 1;
-        prefetch(&self.hash, 8 * (id_hash(id.as_bytes()) as usize & mask));
+        prefetch(
+            &self.hash,
+            8 * (self.key.id_hash(id.as_bytes()) as usize & mask),
+        );
     }
 
     /// Ask the CPU to fetch the offsets [`Segment::id_bytes`] will read for `ord`.
@@ -856,7 +825,6 @@ impl Segment {
     pub fn keep_resident(&self) {
         #[cfg(unix)]
         for m in [
-            &self.ids,
             &self.id_off,
             &self.present,
             &self.fps,

@@ -240,27 +240,31 @@ fn context_attribute_round_trips_encrypted_and_detects_tampering() {
     // checksum catches it too when verifying.
     let dir = s.home.join("index").join(&reg_dir);
     let path = dir.join("context.bin");
+    let ck = ContextKey::new(&Key::load(&s.key).unwrap());
     let good = fs::read(&path).unwrap();
     drop(index);
     for i in [3, 12, 40, good.len() / 2, good.len() - 1] {
         let mut bad = good.clone();
         bad[i] ^= 0x80;
         fs::write(&path, &bad).unwrap();
-        let seg = Segment::open(&dir, false).unwrap();
+        let seg = Segment::open(&dir, &ck, false).unwrap();
         let err = seg
             .context(&ContextKey::new(&Key::load(&s.key).unwrap()))
             .unwrap_err();
         assert!(matches!(err, IndexError::Corrupt(_)), "byte {i}: {err}");
-        assert!(Segment::open(&dir, true).is_err(), "byte {i}: checksum");
+        assert!(
+            Segment::open(&dir, &ck, true).is_err(),
+            "byte {i}: checksum"
+        );
     }
     // A truncated file is refused when the segment opens.
     fs::write(&path, &good[..good.len() - 2]).unwrap();
-    let err = Segment::open(&dir, false).unwrap_err();
+    let err = Segment::open(&dir, &ck, false).unwrap_err();
     assert!(err.to_string().contains("truncated"), "{err}");
     fs::write(&path, &good).unwrap();
-    assert!(Segment::open(&dir, true).is_ok());
+    assert!(Segment::open(&dir, &ck, true).is_ok());
 
-    // An older segment (no context.bin, no `context` in meta.json) still opens.
+    // A segment without context.bin (no `context` in meta.json) opens on its own.
     let meta_path = dir.join("meta.json");
     let mut meta: serde_json::Value =
         serde_json::from_slice(&fs::read(&meta_path).unwrap()).unwrap();
@@ -268,12 +272,15 @@ fn context_attribute_round_trips_encrypted_and_detects_tampering() {
     meta["files"].as_object_mut().unwrap().remove("context.bin");
     fs::write(&meta_path, serde_json::to_vec_pretty(&meta).unwrap()).unwrap();
     fs::remove_file(&path).unwrap();
-    let seg = Segment::open(&dir, true).unwrap();
+    let seg = Segment::open(&dir, &ck, true).unwrap();
     assert_eq!(seg.context_attribute(), None);
     let key = ContextKey::new(&Key::load(&s.key).unwrap());
     assert_eq!(seg.context(&key).unwrap(), None);
-    let index = ws.load(true).unwrap();
-    assert_eq!(index.snapshots.len(), 2);
+    // But the workspace knows what it enrolled: a segment whose context file was removed
+    // (and meta.json edited to match) disagrees with its catalog row, and loading it fails.
+    let err = ws.load(true).unwrap_err().to_string();
+    assert!(err.contains("disagrees with the catalog"), "{err}");
+    assert!(err.contains("sources --verify"), "{err}");
 }
 
 #[test]
@@ -529,4 +536,71 @@ fn readers_see_a_consistent_state_during_an_enrolment() {
     assert!(seen.iter().all(|&n| n == 1 || n == 2), "{seen:?}");
     assert!(seen.windows(2).all(|w| w[0] <= w[1]));
     assert_eq!(*seen.last().unwrap(), 2);
+}
+
+#[test]
+fn ids_are_stored_encrypted_whatever_the_column_and_come_back_with_the_key() {
+    // An id column of full names (typed as text, not as a personal type: a naive enrolment
+    // would have kept `BUCHET Pierre` in clear in ids.bin).
+    let s = setup(300);
+    let m = read_manifest(&s.data).unwrap();
+    let mut rdr = csv::Reader::from_path(s.data.join(&m.registry.file)).unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    let col = |n: &str| headers.iter().position(|h| h == n).unwrap();
+    let (nom, prenom, email) = (col("nom"), col("prenom"), col("email"));
+    let mut csv_text = String::from("nom_complet,courriel\n");
+    let mut names: Vec<String> = Vec::new();
+    for (i, r) in rdr.records().enumerate() {
+        let r = r.unwrap();
+        let full = format!("{} {} {i:04}", r[nom].to_uppercase(), &r[prenom]);
+        csv_text.push_str(&format!("{full},{}\n", &r[email]));
+        names.push(full);
+    }
+    let file = s._tmp.path().join("names_as_ids.csv");
+    fs::write(&file, &csv_text).unwrap();
+    let mut ws = Workspace::open(&s.home, Some(&s.key)).unwrap();
+    let mut o = opts("crm", None, "2026-10-01");
+    o.id_column = Some("nom_complet".into());
+    o.columns = vec![("nom_complet".into(), leaktrace_pii::ColumnType::Text)];
+    ws.enroll(&file, &o, &|_| {}).unwrap();
+    // No full name, and no surname of five letters or more, anywhere in the workspace.
+    let mut needles: Vec<String> = names.clone();
+    needles.extend(
+        names
+            .iter()
+            .map(|n| n.split(' ').next().unwrap().to_string())
+            .filter(|n| n.len() >= 5),
+    );
+    let ac = aho_corasick::AhoCorasick::new(&needles).unwrap();
+    let mut stack = vec![s.home.clone()];
+    let mut scanned = 0;
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+                continue;
+            }
+            let bytes = fs::read(e.path()).unwrap();
+            scanned += bytes.len();
+            if let Some(hit) = ac.find(&bytes) {
+                panic!(
+                    "{}: holds {:?}",
+                    e.path().display(),
+                    needles[hit.pattern().as_usize()]
+                );
+            }
+        }
+    }
+    assert!(scanned > 10_000);
+    // With the key, the organisation gets its ids back (affected_persons.csv needs them).
+    let index = ws.load(true).unwrap();
+    let (_, seg) = &index.snapshots[0];
+    assert_eq!(seg.persons(), names.len());
+    let ord = seg.ordinal(&names[17]).unwrap();
+    assert_eq!(seg.id(ord), names[17]);
+    assert_eq!(seg.ordinal("NOBODY Here 9999"), None);
+    // A wrong key cannot open the ids.
+    let dir = s.home.join("index").join(&index.snapshots[0].0.segment);
+    let err = Segment::open(&dir, &ContextKey::new(&Key::from_bytes([9; 32])), false).unwrap_err();
+    assert!(err.to_string().contains("authentication failed"), "{err}");
 }

@@ -1,47 +1,93 @@
 //! Zip archives (each member read as its own table(s)) and decompression limits against bombs.
+//!
+//! The limits hold for a whole archive: members, nested archives and compressed members share
+//! one [`Budget`] measured against the outermost file's size, the number of members is capped,
+//! and containers nest at most [`Limits::max_depth`] deep. Members are extracted to temporary
+//! files that are unlinked at once where the system allows it (Linux: read back through
+//! `/proc/self/fd`), so that no exit path — an error, a panic, a signal — leaves one behind;
+//! workbooks, which their reader opens by name, are removed when dropped.
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
-use crate::{open as open_file, Limits, ReadError, ReadOptions, Reader, Record, Source, TableInfo};
+use crate::{
+    open_nested, Limits, Nesting, ReadError, ReadOptions, Reader, Record, Source, TableInfo,
+};
 
-/// A reader that refuses to inflate beyond the [`Limits`].
+/// The expansion budget of one outermost archive: its size, and the bytes every member and
+/// nested stream of it inflated so far.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    origin: u64,
+    spent: AtomicU64,
+}
+
+/// A reader that refuses to inflate beyond the [`Limits`] (and, inside an archive, beyond its
+/// share of the archive's [`Budget`]).
 pub(crate) struct Capped<R> {
     inner: R,
     compressed: u64,
     out: u64,
     limits: Limits,
+    budget: Option<Arc<Budget>>,
 }
 
 impl<R> Capped<R> {
-    pub(crate) fn new(inner: R, compressed: u64, limits: Limits) -> Capped<R> {
+    pub(crate) fn new(
+        inner: R,
+        compressed: u64,
+        limits: Limits,
+        budget: Option<Arc<Budget>>,
+    ) -> Capped<R> {
         Capped {
             inner,
-            compressed: compressed.max(1),
+            compressed: budget.as_ref().map_or(compressed, |b| b.origin).max(1),
             out: 0,
             limits,
+            budget,
         }
     }
 }
+
+/// Output past which the ratio limit applies (small files may compress very well).
+const RATIO_FLOOR: u64 = 64 << 20;
 
 impl<R: Read> Read for Capped<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.out += n as u64;
-        if self.out > self.limits.max_bytes
-            || (self.out > 64 << 20 && self.out / self.compressed > self.limits.max_ratio)
+        let total = match &self.budget {
+            Some(b) => b.spent.fetch_add(n as u64, Ordering::Relaxed) + n as u64,
+            None => self.out,
+        };
+        if total > self.limits.max_bytes
+            || (total > RATIO_FLOOR && total / self.compressed > self.limits.max_ratio)
         {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!(
-                    "decompressed data exceeds the limits ({}× the compressed size or {} GiB): possible zip bomb",
+                    "decompressed data exceeds the limits ({}× the compressed size or {} GiB, \
+                     for the whole archive): possible zip bomb",
                     self.limits.max_ratio,
                     self.limits.max_bytes >> 30
                 ),
             ));
         }
         Ok(n)
+    }
+}
+
+/// The error for a container nested deeper than the limits allow.
+pub(crate) fn too_deep(path: &Path, limits: Limits) -> ReadError {
+    ReadError::Format {
+        path: path.to_path_buf(),
+        problem: format!(
+            "archives or compressed files nested more than {} deep are refused (possible bomb)",
+            limits.max_depth
+        ),
     }
 }
 
@@ -72,7 +118,37 @@ struct Member {
     name: String,
     reader: Reader,
     /// Keeps the extracted temporary file alive while it is read.
-    _file: tempfile::NamedTempFile,
+    _file: Extracted,
+}
+
+/// A member extracted to a temporary file: unlinked already and read through
+/// `/proc/self/fd` (Linux), else removed when dropped.
+enum Extracted {
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    Unlinked {
+        _file: File,
+    },
+    Named {
+        _file: tempfile::NamedTempFile,
+    },
+}
+
+impl Extracted {
+    /// Unlink the file now if it can still be opened by descriptor, and return the path to
+    /// open it by. Workbooks keep their name: their reader chooses the format by extension.
+    fn settle(tmp: tempfile::NamedTempFile, workbook: bool) -> (Extracted, PathBuf) {
+        #[cfg(target_os = "linux")]
+        if !workbook && Path::new("/proc/self/fd").is_dir() {
+            use std::os::fd::AsRawFd;
+            let (file, path) = tmp.into_parts();
+            drop(path); // unlinks
+            let by_fd = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+            return (Extracted::Unlinked { _file: file }, by_fd);
+        }
+        let _ = workbook;
+        let path = tmp.path().to_path_buf();
+        (Extracted::Named { _file: tmp }, path)
+    }
 }
 
 /// Records of every member, table indices offset member after member.
@@ -84,20 +160,45 @@ pub(crate) struct ArchiveSource {
     tables: Vec<TableInfo>,
 }
 
-/// Extract each member (within the limits) and open it with the format it has.
+/// Extract each member (within the limits of the whole archive) and open it with the format
+/// it has.
 pub(crate) fn open(
     path: &Path,
     opts: &ReadOptions,
+    nesting: &Nesting,
 ) -> Result<(String, Box<dyn Source>), ReadError> {
     let io = |e| ReadError::Io {
         path: path.to_path_buf(),
         source: e,
     };
+    let limits = opts.limits;
+    if nesting.depth >= limits.max_depth {
+        return Err(too_deep(path, limits));
+    }
     let f = File::open(path).map_err(io)?;
     let compressed = f.metadata().map_err(io)?.len();
     let mut z = zip::ZipArchive::new(f).map_err(|e| zip_err(path, e))?;
+    if z.len() > limits.max_members {
+        return Err(ReadError::Format {
+            path: path.to_path_buf(),
+            problem: format!(
+                "{} members, more than the {} an archive may hold (possible bomb)",
+                z.len(),
+                limits.max_members
+            ),
+        });
+    }
+    let budget = nesting.budget.clone().unwrap_or_else(|| {
+        Arc::new(Budget {
+            origin: compressed,
+            spent: AtomicU64::new(0),
+        })
+    });
+    let inner = Nesting {
+        depth: nesting.depth + 1,
+        budget: Some(budget.clone()),
+    };
     let mut members = Vec::new();
-    let mut total = 0u64;
     for i in 0..z.len() {
         let mut m = z.by_index(i).map_err(|e| zip_err(path, e))?;
         if m.is_dir() {
@@ -107,32 +208,31 @@ pub(crate) fn open(
             .name()
             .map(|n| n.into_owned())
             .unwrap_or_else(|_| format!("member_{}", i + 1));
-        let suffix = Path::new(&name)
+        let shown = leaktrace_pii::display::escape(&name).into_owned();
+        let ext = Path::new(&name)
             .extension()
-            .map(|e| format!(".{}", e.to_string_lossy()))
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
             .unwrap_or_default();
         let mut tmp = tempfile::Builder::new()
-            .suffix(&suffix)
+            .suffix(&format!(".{ext}"))
             .tempfile()
             .map_err(io)?;
-        let remaining = Limits {
-            max_bytes: opts.limits.max_bytes.saturating_sub(total),
-            ..opts.limits
-        };
-        let mut capped = Capped::new(&mut m, compressed, remaining);
-        let n = io::copy(&mut capped, tmp.as_file_mut()).map_err(|e| ReadError::Format {
+        let mut capped = Capped::new(&mut m, compressed, limits, Some(budget.clone()));
+        io::copy(&mut capped, tmp.as_file_mut()).map_err(|e| ReadError::Format {
             path: path.to_path_buf(),
-            problem: format!("member {name}: {e}"),
+            problem: format!("member {shown}: {e}"),
         })?;
-        total += n;
-        let reader = open_file(tmp.path(), opts).map_err(|e| ReadError::Format {
+        drop(m);
+        let workbook = matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "ods");
+        let (held, at) = Extracted::settle(tmp, workbook);
+        let reader = open_nested(&at, opts, &inner).map_err(|e| ReadError::Format {
             path: path.to_path_buf(),
-            problem: format!("member {name}: {}", strip_path(&e.to_string(), tmp.path())),
+            problem: format!("member {shown}: {}", strip_path(&e.to_string(), &at)),
         })?;
         members.push(Member {
             name,
             reader,
-            _file: tmp,
+            _file: held,
         });
     }
     if members.is_empty() {

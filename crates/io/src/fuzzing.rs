@@ -112,6 +112,7 @@ pub fn read(target: Target, data: &[u8]) -> u64 {
         limits: Limits {
             max_ratio: 100,
             max_bytes: 64 << 20,
+            ..Limits::default()
         },
         ..Default::default()
     };

@@ -27,10 +27,7 @@ const MAX_OBJECT: usize = 64 * 1024 * 1024;
 
 impl JsonSource {
     fn new(path: &Path, input: Box<dyn Read + Send>, array: bool) -> JsonSource {
-        let name = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = crate::table_name(path);
         JsonSource {
             path: path.to_path_buf(),
             input: BufReader::with_capacity(1 << 16, input),
@@ -67,10 +64,15 @@ impl JsonSource {
     }
 
     fn io_err(&self, e: std::io::Error) -> ReadError {
-        ReadError::Io {
-            path: self.path.clone(),
-            source: e,
+        // The operating system's failure is I/O; a decoder's (truncated or invalid compressed
+        // data, bad text) is bad input at this record.
+        if e.raw_os_error().is_some() {
+            return ReadError::Io {
+                path: self.path.clone(),
+                source: e,
+            };
         }
+        self.err(format!("read error: {e}"))
     }
 
     fn record(&mut self, v: Value) -> Result<Record, ReadError> {

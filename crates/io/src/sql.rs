@@ -58,6 +58,18 @@ impl SqlSource {
         }
     }
 
+    /// The operating system's failure is I/O; a decoder's (truncated or invalid compressed
+    /// data, bad text) is bad input at this record.
+    fn io_err(&self, e: std::io::Error) -> ReadError {
+        if e.raw_os_error().is_some() {
+            return ReadError::Io {
+                path: self.path.clone(),
+                source: e,
+            };
+        }
+        self.err(format!("read error: {e}"))
+    }
+
     fn table(&mut self, name: &str, columns: Option<Vec<String>>) -> usize {
         let key = name.to_ascii_lowercase();
         if let Some(&i) = self.by_name.get(&key) {
@@ -99,10 +111,10 @@ impl SqlSource {
         let (mut quote, mut esc) = (None::<char>, false);
         loop {
             line.clear();
-            let n = self.input.read_line(&mut line).map_err(|e| ReadError::Io {
-                path: self.path.clone(),
-                source: e,
-            })?;
+            let n = self
+                .input
+                .read_line(&mut line)
+                .map_err(|e| self.io_err(e))?;
             if n == 0 {
                 let rest = stmt.trim();
                 if quote.is_some() {
@@ -225,10 +237,10 @@ impl SqlSource {
 
     fn copy_line(&mut self, table: usize) -> Result<(), ReadError> {
         let mut line = String::new();
-        let n = self.input.read_line(&mut line).map_err(|e| ReadError::Io {
-            path: self.path.clone(),
-            source: e,
-        })?;
+        let n = self
+            .input
+            .read_line(&mut line)
+            .map_err(|e| self.io_err(e))?;
         if n == 0 {
             self.copy = None;
             return Err(self.err("the dump ends inside a COPY block (missing \\.)"));

@@ -337,3 +337,117 @@ fn parallel_count_matches_the_streaming_reader() {
     let r = open(f.path(), &ReadOptions::default()).unwrap();
     assert_eq!(count_records_parallel(f.path(), r.info(), 2).unwrap(), None);
 }
+
+#[test]
+fn archive_limits_hold_for_the_whole_archive() {
+    // Ten members of 8 MiB each: every one is under the 64 MiB floor of the ratio limit, as the
+    // per-member check allowed; together they inflate ~1000× the archive.
+    let mut member = b"a,b\n".to_vec();
+    member.extend(std::iter::repeat_n(b'0', 8 << 20));
+    let names: Vec<String> = (1..=10).map(|i| format!("m{i:02}.csv")).collect();
+    let members: Vec<(&str, &[u8])> = names
+        .iter()
+        .map(|n| (n.as_str(), member.as_slice()))
+        .collect();
+    let z = zip_of(&members);
+    assert!(z.len() < 1 << 20, "{} bytes", z.len());
+    let f = file(&z);
+    let e = open(f.path(), &ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("zip bomb") && e.contains("whole archive"), "{e}");
+    // Refused once the archive's total passes 64 MiB: within the eighth member (8 × (8 MiB +
+    // 4 bytes)), not the last.
+    assert!(e.contains("member m08.csv"), "{e}");
+
+    // Nesting: a zip in a zip is read; one level more is refused.
+    let inner = zip_of(&[("users.csv", SAMPLE.as_bytes())]);
+    let middle = zip_of(&[("inner.zip", &inner)]);
+    let f = file(&middle);
+    let (_, cols, rows) = all(f.path());
+    assert_eq!((cols[0].as_str(), rows.len()), ("nom", 2));
+    let outer = zip_of(&[("middle.zip", &middle)]);
+    let f = file(&outer);
+    let e = open(f.path(), &ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("nested more than 2 deep"), "{e}");
+    // A gzip member counts as a level too, and is read.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(SAMPLE.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    let f = file(&zip_of(&[("users.csv.gz", &gz)]));
+    assert_eq!(all(f.path()).2.len(), 2);
+    let f = file(&zip_of(&[("m.zip", &zip_of(&[("users.csv.gz", &gz)]))]));
+    let e = open(f.path(), &ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("nested more than 2 deep"), "{e}");
+
+    // Member count.
+    let many: Vec<String> = (0..1001).map(|i| format!("f{i}.csv")).collect();
+    let members: Vec<(&str, &[u8])> = many.iter().map(|n| (n.as_str(), &b"a\n1\n"[..])).collect();
+    let f = file(&zip_of(&members));
+    let e = open(f.path(), &ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("1001 members, more than the 1000"), "{e}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn extracted_members_leave_no_file_behind() {
+    // Members are unlinked as soon as they are written: nothing in the temporary directory
+    // carries a member's content, whether reading succeeds or not.
+    let marker = "ZZMARKERZZ";
+    let text = format!("nom,prenom\n{marker},Jean\n");
+    let f = file(&zip_of(&[("users.csv", text.as_bytes())]));
+    let mut r = open(f.path(), &ReadOptions::default()).unwrap();
+    let first = r.next_record().unwrap().unwrap();
+    assert_eq!(first.fields[0], marker);
+    for e in std::fs::read_dir(std::env::temp_dir()).unwrap().flatten() {
+        if e.file_type().is_ok_and(|t| t.is_file())
+            && e.path().extension().is_some_and(|x| x == "csv")
+        {
+            let bytes = std::fs::read(e.path()).unwrap_or_default();
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(marker),
+                "{} holds a member while it is read",
+                e.path().display()
+            );
+        }
+    }
+}
+
+#[test]
+fn broken_compressed_streams_are_bad_input_at_a_record_never_line_0() {
+    // Only the zstd magic bytes; a gzip cut in its header; a gzip cut after many records.
+    let f = file(&[0x28, 0xB5, 0x2F, 0xFD]);
+    let e = open(f.path(), &ReadOptions::default()).unwrap_err();
+    assert!(matches!(e, ReadError::Format { .. }), "{e:?}");
+    assert!(e.to_string().contains("not a valid zstd stream"), "{e}");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"nom,prenom\n").unwrap();
+    for _ in 0..200_000 {
+        gz.write_all(b"DUPONT,Jean\n").unwrap();
+    }
+    let gz = gz.finish().unwrap();
+    let f = file(&gz[..10]);
+    let e = open(f.path(), &ReadOptions::default()).unwrap_err();
+    assert!(matches!(e, ReadError::Format { .. }), "{e:?}");
+    let f = file(&gz[..gz.len() / 2]);
+    let mut r = open(f.path(), &ReadOptions::default()).unwrap();
+    let e = loop {
+        match r.next_record() {
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => break e,
+            None => panic!("a truncated stream read to the end"),
+        }
+    };
+    let msg = e.to_string();
+    assert!(matches!(e, ReadError::Record { .. }), "{e:?}");
+    assert!(
+        msg.contains(": record ") && !msg.contains("line 0"),
+        "{msg}"
+    );
+}

@@ -19,17 +19,38 @@ fn seeds(t: Target) -> Vec<Vec<u8>> {
             e.write_all(CSV).unwrap();
             vec![e.finish().unwrap()[10..].to_vec()]
         }
-        Target::Zstd => vec![zstd::encode_all(CSV, 1).unwrap()[4..].to_vec()],
+        // Hostile cases too: only the magic bytes (issue 18).
+        Target::Zstd => vec![zstd::encode_all(CSV, 1).unwrap()[4..].to_vec(), Vec::new()],
         Target::Zip => {
-            let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-            z.start_file("leak.csv", zip::write::SimpleFileOptions::default())
-                .unwrap();
-            z.write_all(CSV).unwrap();
-            vec![z.finish().unwrap().into_inner()[4..].to_vec()]
+            let plain = zip_of(&[("leak.csv", CSV)]);
+            // Hostile: archives nested three deep, a gzip member inside a nested archive, a
+            // member name with a terminal escape, many members.
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(CSV).unwrap();
+            let gz = gz.finish().unwrap();
+            let deep = zip_of(&[("a.zip", &zip_of(&[("b.zip", &plain)]))]);
+            let nested_gz = zip_of(&[("a.zip", &zip_of(&[("c.csv.gz", &gz)]))]);
+            let escape = zip_of(&[("\x1b[2Jleak\r.csv", CSV), ("x.csv", CSV)]);
+            let names: Vec<String> = (0..40).map(|i| format!("m{i}.csv")).collect();
+            let many: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), CSV)).collect();
+            [plain, deep, nested_gz, escape, zip_of(&many)]
+                .into_iter()
+                .map(|z| z[4..].to_vec())
+                .collect()
         }
         Target::Utf16 => vec![CSV.iter().flat_map(|&b| [b, 0]).collect::<Vec<u8>>()],
         _ => static_seeds(t).into_iter().map(<[u8]>::to_vec).collect(),
     }
+}
+
+fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in members {
+        z.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(data).unwrap();
+    }
+    z.finish().unwrap().into_inner()
 }
 
 fn static_seeds(t: Target) -> Vec<&'static [u8]> {

@@ -3,9 +3,9 @@
 //! | code | meaning |
 //! |---|---|
 //! | 0 | success |
-//! | 1 | the command ran but found a problem with the input (nothing usable read) |
-//! | 2 | usage error (clap) |
-//! | 3 | input/output error (file missing, unreadable, disk full) |
+//! | 1 | the command ran but found a problem with the input (nothing usable read, a damaged index, an unsafe key file) |
+//! | 2 | usage error (clap: unknown option, or a value out of range, checked before any work) |
+//! | 3 | input/output error (file missing, unreadable, disk full; the catalog's storage failing) |
 
 use std::process::ExitCode;
 

@@ -34,6 +34,20 @@ pub struct Global {
     /// Print nothing but errors and the requested output
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Use a key file that group or others can read (warned about on every use)
+    #[arg(long, global = true)]
+    pub allow_insecure_key: bool,
+}
+
+impl Global {
+    /// The key file policy of `--allow-insecure-key`.
+    pub fn key_access(&self) -> leaktrace_index::KeyAccess {
+        if self.allow_insecure_key {
+            leaktrace_index::KeyAccess::AllowInsecure
+        } else {
+            leaktrace_index::KeyAccess::OwnerOnly
+        }
+    }
 }
 
 #[derive(Debug, Parser)]
@@ -124,7 +138,9 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("leaktrace: error: {err:#}");
+            // Paths, member names and keys in the message are shown, not obeyed.
+            let shown = leaktrace_pii::display::escape_lines(&format!("{err:#}"));
+            eprintln!("leaktrace: error: {shown}");
             exit::code_for(&err)
         }
     }

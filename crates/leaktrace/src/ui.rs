@@ -71,6 +71,13 @@ pub enum Style {
     Dim,
 }
 
+/// A name from a file (file name, zip member, JSON key, header) as it may be printed:
+/// control characters and bidirectional overrides shown as visible escapes
+/// ([`leaktrace_pii::display::escape`]).
+pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    leaktrace_pii::display::escape(s)
+}
+
 /// Progress over the bytes of one input file, in named phases: while the file is read, a bar
 /// with the total, rate and ETA (from the offsets of the descriptors this process holds open
 /// on the file, polled from Linux's `/proc/self/fdinfo`: compressed files count their

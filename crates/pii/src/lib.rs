@@ -7,6 +7,7 @@
 //!   embedded in the binary (see `data/fr/README.md` for sources and licences).
 
 pub mod date;
+pub mod display;
 pub mod email;
 pub mod iban;
 pub mod mask;

@@ -17,7 +17,8 @@ pub mod header;
 mod scanfile;
 
 pub use scanfile::{
-    scan_path, type_rows, Confirmation, Confirmer, ScanError, ScanOptions, ScanReport, TableReport,
+    override_conformity, scan_path, type_rows, Confirmation, Confirmer, ScanError, ScanOptions,
+    ScanReport, TableReport, OVERRIDE_MIN_VALID,
 };
 
 /// Value detectors, in tie-break priority order.

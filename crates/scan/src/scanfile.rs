@@ -48,6 +48,36 @@ pub struct Confirmation {
     pub confirmed: bool,
 }
 
+/// Below this share of valid values among a column's non-empty sampled values, a type forced
+/// by `--column COL=TYPE` is warned about: the values mostly fail that type's validator.
+pub const OVERRIDE_MIN_VALID: f64 = 0.5;
+
+/// How a column's sampled values fare under the validator of a type forced on it by
+/// `--column` ([`crate::conforms`]): `None` when the type has no validator or no value is
+/// filled. `confirmed` is whether at least [`OVERRIDE_MIN_VALID`] of them pass.
+pub fn override_conformity<'a>(
+    ty: ColumnType,
+    values: impl Iterator<Item = &'a str>,
+) -> Option<Confirmation> {
+    let (mut rows, mut filled, mut valid) = (0u64, 0u64, 0u64);
+    for v in values {
+        rows += 1;
+        if let Some(ok) = crate::conforms(ty, v) {
+            filled += 1;
+            valid += u64::from(ok);
+        }
+    }
+    (filled > 0).then(|| {
+        let valid_share = valid as f64 / filled as f64;
+        Confirmation {
+            rows,
+            filled,
+            valid_share,
+            confirmed: valid_share >= OVERRIDE_MIN_VALID,
+        }
+    })
+}
+
 /// Distinct values remembered per column, so that a value repeated across rows (communes,
 /// postal codes, names, dates, codes) is validated once.
 const MEMO_CAP: usize = 1 << 14;

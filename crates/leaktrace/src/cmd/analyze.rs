@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use leaktrace_analyze::{analyze, write_outputs, Analysis, AnalyzeOptions, Status};
-use leaktrace_index::Workspace;
 use leaktrace_pii::ColumnType;
 
 use crate::{ui, Global};
@@ -22,7 +21,7 @@ pub struct Args {
     #[arg(long = "column", value_parser = super::enroll::parse_override)]
     pub columns: Vec<(String, ColumnType)>,
     /// Match probability from which a row counts as linked
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, value_parser = super::check::open_unit)]
     pub threshold: f64,
     /// Print analysis.json to stdout
     #[arg(long)]
@@ -47,7 +46,7 @@ pub fn print_human(a: &Analysis, out: &std::path::Path, color: bool) {
     println!(
         "\n{} {} ({} rows, {}, {}; sha256 {}…)",
         ui::paint(color, ui::Style::Bold, "file:"),
-        f.name,
+        ui::escape(&f.name),
         f.rows,
         f.format,
         f.encoding,
@@ -56,7 +55,7 @@ pub fn print_human(a: &Analysis, out: &std::path::Path, color: bool) {
     let cols: Vec<String> = a
         .columns
         .iter()
-        .map(|c| format!("{}:{}", c.name, c.ty.as_str()))
+        .map(|c| format!("{}:{}", ui::escape(&c.name), c.ty.as_str()))
         .collect();
     println!(
         "{} {}",
@@ -148,13 +147,14 @@ pub fn print_human(a: &Analysis, out: &std::path::Path, color: bool) {
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
+    super::check::regular_file(&args.file, "analyze")?;
     // The incident file is checked before any work: a typo must not cost a whole analysis.
     let incident = match &args.incident {
         Some(p) => leaktrace_report::Incident::load(p)?,
         None => leaktrace_report::Incident::default(),
     };
-    let ws = Workspace::open(&global.home, global.key_file.as_deref())?;
-    let index = ws.load(false)?;
+    let ws = super::open_workspace(global)?;
+    let index = ws.load(true)?;
     let opts = AnalyzeOptions {
         columns: args.columns.clone(),
         threshold: Some(args.threshold),
@@ -167,6 +167,21 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     );
     let (analysis, links) = analyze(&index, &args.file, &opts, &|_| {})?;
     bar.phase("report");
+    for c in &analysis.columns {
+        if let Some(share) = c.override_valid_share {
+            super::warn_override(&c.name, c.ty, share, None);
+        }
+    }
+    // The audit trail: every analysis is a line in the catalog (when, which file, how many
+    // rows), so that testing guesses with the key leaves a trace (docs/index-format.md).
+    ws.record_analysis(&leaktrace_index::AnalysisRecord {
+        at: String::new(),
+        file_name: analysis.file.name.clone(),
+        file_sha256: analysis.file.sha256.clone(),
+        rows: analysis.file.rows,
+        rows_linked: analysis.linkage.rows_linked,
+        persons: analysis.linkage.persons_affected,
+    })?;
     let out = args.out.clone().unwrap_or_else(|| {
         let stem = args
             .file

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use leaktrace_analyze::canary::plant;
-use leaktrace_index::Workspace;
 use leaktrace_synth::canary::{seed_for, CanaryOptions, FICTION_PHONE_PREFIX};
 use leaktrace_synth::date::Date;
 
@@ -22,7 +21,7 @@ pub struct Args {
     #[arg(long)]
     pub recipient: String,
     /// Number of canaries
-    #[arg(long)]
+    #[arg(long, value_parser = super::check::positive)]
     pub count: u64,
     /// The delivery (or a sample of it) whose columns and formats the canaries imitate
     #[arg(long)]
@@ -31,7 +30,7 @@ pub struct Args {
     #[arg(long)]
     pub source: Option<String>,
     /// Delivery date (default today)
-    #[arg(long)]
+    #[arg(long, value_parser = super::check::date)]
     pub as_of: Option<String>,
     /// Domain of the canaries' e-mails: use one the organisation owns and watches
     #[arg(long, default_value = "canari.invalid")]
@@ -48,7 +47,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
-    let mut ws = Workspace::open(&global.home, global.key_file.as_deref())?;
+    let mut ws = super::open_workspace(global)?;
     let as_of = match &args.as_of {
         Some(s) => {
             let d = leaktrace_pii::date::parse(s)

@@ -16,7 +16,7 @@ use crate::{ui, Global};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Persons in the synthetic registry
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 20_000, value_parser = super::check::positive)]
     pub persons: u64,
     /// Seed of the synthetic data
     #[arg(long, default_value_t = 42)]

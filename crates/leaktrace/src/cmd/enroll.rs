@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use leaktrace_index::{EnrollOptions, EnrollReport, Workspace};
+use leaktrace_index::{EnrollOptions, EnrollReport};
 use leaktrace_pii::ColumnType;
 
 use crate::{ui, Global};
@@ -20,7 +20,7 @@ pub struct Args {
     #[arg(long)]
     pub recipient: Option<String>,
     /// Date the data was true (extraction date), YYYY-MM-DD; default today
-    #[arg(long)]
+    #[arg(long, value_parser = super::check::date)]
     pub as_of: Option<String>,
     /// Column holding the person id (name, col_N or number); found automatically otherwise
     #[arg(long)]
@@ -67,7 +67,9 @@ fn print_human(r: &EnrollReport, secs: f64, color: bool) {
     );
     println!(
         "  id column: {}; read+fingerprint {:.1} s, sort+write+sync {:.1} s",
-        s.id_column, r.timings.stream, r.timings.finish
+        ui::escape(&s.id_column),
+        r.timings.stream,
+        r.timings.finish
     );
     for c in &s.profile.columns {
         let styles: Vec<String> = c
@@ -78,7 +80,7 @@ fn print_human(r: &EnrollReport, secs: f64, color: bool) {
         println!(
             "  {:>3}  {:<22} {:<16}{} {}",
             c.index + 1,
-            c.name,
+            ui::escape(&c.name),
             c.ty.as_str(),
             if c.overridden { " (--column)" } else { "" },
             styles.join(", ")
@@ -108,7 +110,8 @@ fn print_human(r: &EnrollReport, secs: f64, color: bool) {
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
-    let mut ws = Workspace::open(&global.home, global.key_file.as_deref())?;
+    super::check::regular_file(&args.file, "enroll")?;
+    let mut ws = super::open_workspace(global)?;
     let opts = EnrollOptions {
         source: args.source.clone(),
         recipient: args.recipient.clone(),
@@ -127,6 +130,11 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let report = ws.enroll(&args.file, &opts, &|_| {});
     bar.finish();
     let report = report?;
+    for c in &report.columns {
+        if let Some(k) = c.confirmation {
+            super::warn_override(&c.name, c.ty, k.valid_share, Some(k.filled));
+        }
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else if !global.quiet {

@@ -10,13 +10,13 @@ use crate::{ui, Global};
 /// Read a file and type every column; values are shown masked.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The file to scan: CSV/TSV (any delimiter and encoding), JSON Lines, JSON, SQL dump, XLSX/ODS; plain or in gzip, zstd or zip
+    /// The file to scan: CSV/TSV (any delimiter and encoding), JSON Lines, JSON, SQL dump, XLSX/ODS; plain or in gzip, zstd or zip; a pipe or `-` (standard input) for text formats
     pub file: PathBuf,
     /// Print the report as JSON (schema: docs/scan-json.md)
     #[arg(long)]
     pub json: bool,
     /// Rows used to type the columns (all rows are counted, and checked against the types)
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 10_000, value_parser = super::check::positive)]
     pub sample: u64,
     /// Do not check the types on every row (type on the sample, only count the rest)
     #[arg(long)]
@@ -48,7 +48,7 @@ fn print_human(r: &ScanReport, color: bool) {
         println!(
             "{} {} — {} records",
             ui::paint(color, ui::Style::Bold, "table:"),
-            t.name,
+            ui::escape(&t.name),
             t.rows
         );
         println!(
@@ -62,7 +62,7 @@ fn print_human(r: &ScanReport, color: bool) {
             println!(
                 "  {:>3}  {:<24} {:<16} {:>5.2} {:>5.0}% {:>9} {:>6}  {}",
                 c.index + 1,
-                truncate(&c.name, 24),
+                truncate(&ui::escape(&c.name), 24),
                 c.ty.as_str(),
                 c.confidence,
                 c.fill_rate * 100.0,
@@ -76,7 +76,7 @@ fn print_human(r: &ScanReport, color: bool) {
                 println!(
                     "{} column {} looked like {} on the first rows, but only {:.1}% of its {} non-empty values in the whole table pass the {} check",
                     ui::paint(color, ui::Style::Yellow, "warning:"),
-                    c.name,
+                    ui::escape(&c.name),
                     c.ty.as_str(),
                     k.valid_share * 100.0,
                     k.filled,

@@ -2,8 +2,6 @@
 
 use std::process::ExitCode;
 
-use leaktrace_index::Workspace;
-
 use crate::{ui, Global};
 
 /// List sources, recipients, snapshots, rows, persons and column types.
@@ -35,7 +33,7 @@ pub enum Action {
 
 fn remove(target: &str, json: bool, global: &Global) -> anyhow::Result<ExitCode> {
     let (source, as_of) = leaktrace_index::parse_snapshot_ref(target)?;
-    let mut ws = Workspace::open(&global.home, global.key_file.as_deref())?;
+    let mut ws = super::open_workspace(global)?;
     let r = ws.remove(&source, as_of.as_deref())?;
     let names: Vec<String> = r
         .snapshots
@@ -61,7 +59,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     if let Some(Action::Remove { target, json }) = &args.action {
         return remove(target, *json, global);
     }
-    let ws = Workspace::open(&global.home, global.key_file.as_deref())?;
+    let ws = super::open_workspace(global)?;
     if args.verify {
         ws.load(true)?;
     }
@@ -93,7 +91,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
                 .profile
                 .columns
                 .iter()
-                .map(|c| format!("{}:{}", c.name, c.ty.as_str()))
+                .map(|c| format!("{}:{}", ui::escape(&c.name), c.ty.as_str()))
                 .collect();
             println!(
                 "  as of {}  {:>10} rows {:>10} persons  {:>8.1} MB  {} {}{}  [{}]",
@@ -117,6 +115,17 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     }
     if args.verify {
         println!("all segments verified against their checksums");
+    }
+    let audit = ws.analyses()?;
+    if let Some(last) = audit.last() {
+        println!(
+            "audit: {} analyses recorded in the catalog, the last at {} ({}, {} rows, sha256 {}…)",
+            audit.len(),
+            last.at,
+            ui::escape(&last.file_name),
+            last.rows,
+            last.file_sha256.get(..16).unwrap_or("")
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

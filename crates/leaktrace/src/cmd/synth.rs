@@ -12,7 +12,7 @@ use crate::{ui, Global};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Number of persons in the registry
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 20_000, value_parser = super::check::positive)]
     pub persons: u64,
     /// Seed: the same seed gives byte-identical files
     #[arg(long, default_value_t = 42)]
@@ -21,19 +21,19 @@ pub struct Args {
     #[arg(long)]
     pub out: PathBuf,
     /// Share of name and e-mail cells with a typo in the reshaped leak
-    #[arg(long, default_value_t = 0.02)]
+    #[arg(long, default_value_t = 0.02, value_parser = super::check::unit)]
     pub typo_rate: f64,
     /// Share of empty cells in the reshaped leak
-    #[arg(long, default_value_t = 0.02)]
+    #[arg(long, default_value_t = 0.02, value_parser = super::check::unit)]
     pub missing_rate: f64,
     /// Share of invented rows in the reshaped leak
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.01, value_parser = super::check::unit)]
     pub invented_rate: f64,
     /// Share of duplicated rows in the reshaped leak
-    #[arg(long, default_value_t = 0.02)]
+    #[arg(long, default_value_t = 0.02, value_parser = super::check::unit)]
     pub duplicate_rate: f64,
     /// Rows per leak (capped by the size of its source)
-    #[arg(long, default_value_t = 2_000)]
+    #[arg(long, default_value_t = 2_000, value_parser = super::check::positive_usize)]
     pub leak_rows: usize,
     /// Print the summary as JSON
     #[arg(long)]

@@ -1,0 +1,80 @@
+//! Integrity checks of a published segment before its data is used: `meta.json` parsed and
+//! its version checked, every file mapped, its size compared with `meta.json` and, when
+//! verifying (every analysis), its BLAKE3 checksum computed over the mapping itself.
+
+use std::fs::{self, File};
+use std::path::Path;
+
+use memmap2::Mmap;
+
+use crate::segment::{SegmentMeta, SEGMENT_VERSION};
+use crate::IndexError;
+
+fn map(path: &Path) -> Result<Mmap, IndexError> {
+    let f = File::open(path).map_err(|e| IndexError::io(path, e))?;
+    // SAFETY: segment files are immutable once published (never rewritten in place; a new
+    // snapshot is a new directory), so the mapping cannot change under us.
+    unsafe { Mmap::map(&f) }.map_err(|e| IndexError::io(path, e))
+}
+
+/// Read and parse a segment's `meta.json`, refusing another layout version.
+pub(crate) fn read_meta(dir: &Path) -> Result<SegmentMeta, IndexError> {
+    let mp = dir.join("meta.json");
+    let meta: SegmentMeta =
+        serde_json::from_slice(&fs::read(&mp).map_err(|e| IndexError::io(&mp, e))?)
+            .map_err(|e| IndexError::Corrupt(format!("{}: {e}", mp.display())))?;
+    if meta.version != SEGMENT_VERSION {
+        return Err(IndexError::Corrupt(format!(
+            "{}: segment version {} (this leaktrace reads {SEGMENT_VERSION}; enrol the \
+             source again into a new workspace)",
+            dir.display(),
+            meta.version
+        )));
+    }
+    Ok(meta)
+}
+
+/// Map one segment file, check its size against `meta.json` and, with `verify`, its BLAKE3
+/// checksum — over the very mapping that lookups then read, so that no byte is used unchecked.
+pub(crate) fn map_checked(
+    dir: &Path,
+    meta: &SegmentMeta,
+    name: &str,
+    verify: bool,
+) -> Result<Mmap, IndexError> {
+    let p = dir.join(name);
+    let sum = meta
+        .files
+        .get(name)
+        .ok_or_else(|| IndexError::Corrupt(format!("{}: not in meta.json", p.display())))?;
+    let m = map(&p)?;
+    if m.len() as u64 != sum.bytes {
+        return Err(IndexError::Corrupt(format!(
+            "{}: {} bytes where meta.json records {} (the segment was truncated or altered)",
+            p.display(),
+            m.len(),
+            sum.bytes
+        )));
+    }
+    if verify {
+        // One sequential pass: read ahead while hashing.
+        #[cfg(unix)]
+        let _ = m.advise(memmap2::Advice::Sequential);
+        let got = blake3::Hasher::new().update_rayon(&m).finalize();
+        if got.to_hex().as_str() != sum.blake3 {
+            return Err(IndexError::Corrupt(format!(
+                "{}: checksum mismatch (the segment was altered or damaged)",
+                p.display()
+            )));
+        }
+    }
+    // Until told the index may stay resident (`Segment::keep_resident`), assume it may not fit
+    // in memory: lookups jump around, so read-ahead would only fill memory with pages never
+    // used.
+    #[cfg(unix)]
+    let _ = m.advise(memmap2::Advice::Random);
+    #[cfg(target_os = "linux")]
+    let _ = m.advise(memmap2::Advice::NoHugePage);
+    Ok(m)
+}
+
