@@ -10,7 +10,7 @@
 //! Typers [`merge`](ColumnTyper::merge), so batches can be typed in parallel. Only counts and a
 //! hash sketch are kept, plus a few *masked* examples: no value is stored.
 
-use leaktrace_pii::{email, iban, mask, nir, phone, refdata, text, ColumnType};
+use leaktrace_pii::{date, email, iban, ident, mask, nir, phone, refdata, text, ColumnType};
 use serde::Serialize;
 
 pub mod header;
@@ -48,9 +48,10 @@ enum Det {
     Commune,
     FullName,
     IdLike,
+    Identifier,
 }
 
-const DETS: [Det; 25] = [
+const DETS: [Det; 26] = [
     Det::Nir,
     Det::Iban,
     Det::Email,
@@ -76,45 +77,8 @@ const DETS: [Det; 25] = [
     Det::Commune,
     Det::FullName,
     Det::IdLike,
+    Det::Identifier,
 ];
-
-fn parse_date(v: &str) -> Option<(i32, u32, u32)> {
-    // Three runs of one to four ASCII digits split by `/`, `-` or `.`, with the year first or
-    // last (byte by byte, no allocation: this runs on every value of a date column).
-    let mut num = [0u32; 3];
-    let mut len = [0usize; 3];
-    let mut k = 0;
-    for &c in v.as_bytes() {
-        match c {
-            b'0'..=b'9' => {
-                if len[k] == 4 {
-                    return None;
-                }
-                num[k] = num[k] * 10 + u32::from(c - b'0');
-                len[k] += 1;
-            }
-            b'/' | b'-' | b'.' => {
-                k += 1;
-                if k == 3 {
-                    return None;
-                }
-            }
-            _ => return None,
-        }
-    }
-    if k != 2 || len.contains(&0) {
-        return None;
-    }
-    let (y, m, d) = if len[0] == 4 {
-        (num[0], num[1], num[2])
-    } else if len[2] == 4 {
-        (num[2], num[1], num[0])
-    } else {
-        return None;
-    };
-    ((1900..=2100).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d))
-        .then_some((y as i32, m, d))
-}
 
 fn is_hash(v: &str) -> bool {
     (matches!(v.len(), 32 | 40 | 64 | 128) && v.chars().all(|c| c.is_ascii_hexdigit()))
@@ -159,7 +123,7 @@ fn detect_with(d: Det, v: &str, folded: &str, own_fold: bool) -> bool {
         Det::Rome => v.len() == 5 && r.is_rome_code(v),
         Det::Hash => is_hash(v),
         Det::Ip => is_ip(v),
-        Det::Date => parse_date(v).is_some(),
+        Det::Date => date::parse(v).is_some(),
         Det::PostalCode => v.len() == 5 && r.is_postal_code(v),
         Det::InseeCode => v.len() == 5 && r.is_insee_code(v),
         Det::Latitude => {
@@ -185,6 +149,7 @@ fn detect_with(d: Det, v: &str, folded: &str, own_fold: bool) -> bool {
                 | "NO"
                 | "O"
                 | "N"
+                | "Y"
                 | "0"
                 | "1"
                 | "VRAI"
@@ -234,6 +199,7 @@ fn detect_with(d: Det, v: &str, folded: &str, own_fold: bool) -> bool {
                     .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
                 && v.bytes().any(|c| c.is_ascii_digit())
         }
+        Det::Identifier => ident::is_valid(v),
     }
 }
 
@@ -263,6 +229,7 @@ fn det_of(ty: ColumnType) -> Option<Det> {
         T::PasswordHash => Det::Hash,
         T::IpAddress => Det::Ip,
         T::PersonId => Det::IdLike,
+        T::Identifier => Det::Identifier,
         T::Number => Det::Decimal,
         T::Address | T::Password | T::Text | T::Unknown => return None,
     })
@@ -329,6 +296,11 @@ struct Years {
     sum: f64,
     n: u64,
 }
+
+/// Least share of distinct values (over at most 10 000 values) for a column the header calls
+/// an identifier to be typed `identifier`: a few persons may share one (a household's customer
+/// number), but a column of repeated codes is a category.
+const IDENTIFIER_DISTINCT: f64 = 0.5;
 
 /// Size of the distinct-count sketch: the k minimum value hashes (KMV). Exact up to k distinct
 /// values, about 3 % relative error beyond.
@@ -400,7 +372,7 @@ impl ColumnTyper {
             if detect_with(*d, v, &folded, own_fold) {
                 self.hits[i] += 1;
                 if *d == Det::Date {
-                    if let Some((y, _, _)) = parse_date(v) {
+                    if let Some(y) = date::parse(v).map(|d| d.year) {
                         self.years.sum += f64::from(y);
                         self.years.n += 1;
                     }
@@ -510,6 +482,14 @@ impl ColumnTyper {
             if s(d) >= strong {
                 return pick(t, s(d));
             }
+        }
+        // An identifier the header names (customer, account, soc_sec…) whose values are mostly
+        // distinct codes: before phones and postal codes, which such numbers may resemble.
+        if hint == Some(T::Identifier)
+            && s(Det::Identifier) >= strong
+            && self.distinct() as f64 >= IDENTIFIER_DISTINCT * self.filled.min(10_000) as f64
+        {
+            return pick(T::Identifier, s(Det::Identifier));
         }
         if s(Det::Phone) >= strong && s(Det::Integer) < strong * s(Det::Phone) + 0.01
             || s(Det::Phone) >= strong && hint == Some(T::Phone)
@@ -689,36 +669,23 @@ mod tests {
         assert_eq!(ty("x", &["", " "]), ColumnType::Unknown);
     }
 
-    /// The date parser as first written, splitting on separators (the reference of the byte
-    /// parser).
-    fn parse_date_split(v: &str) -> Option<(i32, u32, u32)> {
-        let mut parts = v.split(['/', '-', '.']);
-        let (a, b, c) = (parts.next()?, parts.next()?, parts.next()?);
-        if parts.next().is_some() {
-            return None;
-        }
-        let num = |p: &str| -> Option<u32> {
-            if p.is_empty() || p.len() > 4 || !p.bytes().all(|c| c.is_ascii_digit()) {
-                return None;
-            }
-            p.parse().ok()
-        };
-        let (na, nb, nc) = (num(a)?, num(b)?, num(c)?);
-        let (y, m, d) = if a.len() == 4 {
-            (na, nb, nc)
-        } else if c.len() == 4 {
-            (nc, nb, na)
-        } else {
-            return None;
-        };
-        ((1900..=2100).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d))
-            .then_some((y as i32, m, d))
-    }
-
     proptest::proptest! {
         #[test]
-        fn date_parser_agrees_with_splitting(s in "[0-9/.é -]{0,14}|[0-9]{1,5}[/.-][0-9]{1,3}[/.-][0-9]{1,5}") {
-            proptest::prop_assert_eq!(parse_date(&s), parse_date_split(&s));
+        fn dates_in_every_layout_conform(days in -25_000i64..47_000, layout in 0usize..7) {
+            let d = date::Ymd::from_days(days);
+            let (y, m, dd) = (d.year, d.month, d.day);
+            let v = match layout {
+                0 => format!("{y:04}-{m:02}-{dd:02}"),
+                1 => format!("{y:04}{m:02}{dd:02}"),
+                2 => format!("{dd:02}.{m:02}.{y:04}"),
+                3 => format!("{y:04}/{m:02}/{dd:02}"),
+                4 => format!("{dd:02}-{m:02}-{y:04}"),
+                5 => format!("{dd}/{m}/{y}"),
+                _ => format!("{y:04}-{m:02}-{dd:02}T08:00:00"),
+            };
+            for t in [ColumnType::BirthDate, ColumnType::Date] {
+                proptest::prop_assert_eq!(conforms(t, &v), Some(true), "{}", v);
+            }
         }
 
         #[test]
