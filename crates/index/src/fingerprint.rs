@@ -38,6 +38,9 @@ pub enum Domain {
     /// Generic identifier (customer or account number, foreign social security number,
     /// matricule): `leaktrace_pii::ident::normalize`.
     Identifier = 5,
+    /// Half of a generic identifier: `H:` + its first ⌊n/2⌋ characters, `T:` + its last
+    /// ⌊n/2⌋ (a typo or swap in one half leaves the other), when the identifier has 6 or more.
+    IdentifierHalf = 6,
     /// Surname, folded, letters and digits only.
     LastExact = 10,
     /// Surname without leading particles.
@@ -101,12 +104,13 @@ pub enum Domain {
 
 impl Domain {
     /// Every domain, in number order.
-    pub const ALL: [Domain; 32] = [
+    pub const ALL: [Domain; 33] = [
         Domain::Nir,
         Domain::Email,
         Domain::Phone,
         Domain::Iban,
         Domain::Identifier,
+        Domain::IdentifierHalf,
         Domain::LastExact,
         Domain::LastCore,
         Domain::LastPhonetic,
@@ -150,6 +154,8 @@ impl Domain {
                 | Domain::Phone
                 | Domain::Iban
                 | Domain::Identifier
+                | Domain::IdentifierHalf
+                | Domain::AddressTokens
                 | Domain::NameTokens
                 | Domain::BlockLastBirth
                 | Domain::BlockFirstBirth
@@ -169,6 +175,7 @@ impl Domain {
             Domain::Phone => "phone",
             Domain::Iban => "iban",
             Domain::Identifier => "identifier",
+            Domain::IdentifierHalf => "identifier_half",
             Domain::LastExact => "last_name",
             Domain::LastCore => "last_name_core",
             Domain::LastPhonetic => "last_name_phonetic",
@@ -390,7 +397,14 @@ impl Fingerprinter {
             }
             T::Phone => push(out, Domain::Phone, phone::normalize(v)),
             T::Iban => push(out, Domain::Iban, iban::normalize(v)),
-            T::Identifier => push(out, Domain::Identifier, ident::normalize(v)),
+            T::Identifier => {
+                if let Some(id) = ident::normalize(v) {
+                    for h in identifier_halves(&id) {
+                        push(out, Domain::IdentifierHalf, Some(h));
+                    }
+                    push(out, Domain::Identifier, Some(id));
+                }
+            }
             T::LastName => parts.lasts.push(v.to_string()),
             T::FirstName => parts.firsts.push(v.to_string()),
             T::FullName => {
@@ -626,6 +640,18 @@ impl Fingerprinter {
         bytes[16..].copy_from_slice(&b.to_be_bytes());
         self.fp_bytes(d, &bytes)
     }
+}
+
+/// Identifiers with fewer characters have no halves (a half of two would be held by too many).
+pub const MIN_HALVES: usize = 6;
+
+/// The two halves of a normalised identifier (see [`Domain::IdentifierHalf`]).
+pub fn identifier_halves(id: &str) -> Vec<String> {
+    let n = id.len();
+    if n < MIN_HALVES || !id.is_ascii() {
+        return Vec::new();
+    }
+    vec![format!("H:{}", &id[..n / 2]), format!("T:{}", &id[n - n / 2..])]
 }
 
 /// The letters of an e-mail's local part, upper case (`marie.martin56` → `MARIEMARTIN`).

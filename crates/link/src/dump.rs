@@ -149,7 +149,10 @@ pub const FIELDS: [FieldDef; 13] = [
     },
     FieldDef {
         name: "identifier",
-        levels: &[("exact", Same(Domain::Identifier), 1e-7, 1.0)],
+        levels: &[
+            ("exact", Same(Domain::Identifier), 1e-7, 1.0),
+            ("half", Same(Domain::IdentifierHalf), 1e-3, 0.2),
+        ],
         identifier: true,
         max_disagree_m: 0.2,
     },

@@ -68,8 +68,9 @@ impl<'a> Linker<'a> {
 
     /// Phase 2, for a row whose best candidate shares fewer than [`NEAR_BIRTH_BELOW`] keys:
     /// the persons born the same day whose surname or first name is one edit away from the
-    /// row's (`JOE`/`JOEL`, `LODGW`/`LODGE`), through each segment's name neighbourhoods and
-    /// the near-birth keys keyed by name fingerprints.
+    /// row's (`JOE`/`JOEL`, `LODGW`/`LODGE`), or equal to or one edit away from its other name
+    /// (names swapped), through each segment's name neighbourhoods and the near-birth keys
+    /// keyed by name fingerprints.
     fn near_birth_hits(&self, p: &RowPrints, hits: &mut Hits) {
         let births: Vec<Fp> = p.of(Domain::BirthDate).collect();
         if births.is_empty() {
@@ -89,8 +90,13 @@ impl<'a> Linker<'a> {
                 }
                 let own: Vec<Fp> = p.of(kind.domains().0).collect();
                 let mut near = Vec::new();
+                // The row's other name too, exact or one edit away: first and last names
+                // swapped (`GRAHAM-JONES AMELUA` for `AMELIA GRAHAM-JONES`).
                 for (k, name) in &p.names {
-                    if *k == kind {
+                    if matches!(k, NameKind::Last | NameKind::First) {
+                        if *k != kind {
+                            near.push(fpr.fp(kind.domains().0, name));
+                        }
                         for del in fpr.deletions(kind, name) {
                             seg.neighbours(del, &mut near);
                         }
