@@ -9,15 +9,17 @@
 //! fuzzy variants for names and derived blocking keys. Enrolment and analysis both call it, so a
 //! leak's row and an enrolled person meet on the same fingerprints.
 
-use rustc_hash::FxHashMap;
-
 use leaktrace_pii::date::{self, Ymd};
 use leaktrace_pii::{email, iban, ident, name, nir, phone, refdata, text, ColumnType};
 use serde::{Deserialize, Serialize};
 
+mod cache;
+
 pub use crate::canonical::{
     canonical_commune, canonical_postal_code, canonical_sex, split_full_name,
 };
+use cache::join;
+pub use cache::{Cache, NameInfo};
 
 /// A 128-bit fingerprint.
 pub type Fp = u128;
@@ -388,7 +390,11 @@ impl Fingerprinter {
             }
         };
         match ty {
-            T::Nir => push(out, Domain::Nir, nir::parse(v).map(|n| n.as_str().to_string())),
+            T::Nir => push(
+                out,
+                Domain::Nir,
+                nir::parse(v).map(|n| n.as_str().to_string()),
+            ),
             T::Email => {
                 if let Some(e) = email::normalize(v) {
                     parts.locals.push(email_local_letters(&e));
@@ -474,7 +480,10 @@ impl Fingerprinter {
     fn names(&self, parts: &Parts, cache: &mut Cache, out: &mut RowPrints) -> Names {
         let mut n = Names::default();
         let every_name = cache.every_name;
-        for (kind, raws) in [(NameKind::Last, &parts.lasts), (NameKind::First, &parts.firsts)] {
+        for (kind, raws) in [
+            (NameKind::Last, &parts.lasts),
+            (NameKind::First, &parts.firsts),
+        ] {
             for l in raws {
                 let (info, new) = cache.name(self, kind, l);
                 if info.canonical.is_empty() {
@@ -602,7 +611,8 @@ impl Fingerprinter {
         }
         let whole: Vec<&str> = parts.address.iter().flatten().map(String::as_str).collect();
         let a = whole.join(" ");
-        out.prints.push((Domain::Address, self.fp(Domain::Address, &a)));
+        out.prints
+            .push((Domain::Address, self.fp(Domain::Address, &a)));
         let mut keys = vec![self.words_key(&self.word_fps(whole.iter().copied()))];
         if parts.address.len() > 1 {
             for p in &parts.address {
@@ -651,7 +661,10 @@ pub fn identifier_halves(id: &str) -> Vec<String> {
     if n < MIN_HALVES || !id.is_ascii() {
         return Vec::new();
     }
-    vec![format!("H:{}", &id[..n / 2]), format!("T:{}", &id[n - n / 2..])]
+    vec![
+        format!("H:{}", &id[..n / 2]),
+        format!("T:{}", &id[n - n / 2..]),
+    ]
 }
 
 /// The letters of an e-mail's local part, upper case (`marie.martin56` → `MARIEMARTIN`).
@@ -690,8 +703,28 @@ impl Parts {
         }
         let r = refdata::get();
         self.postals.iter().any(|p| !r.is_postal_code(p))
-            || self.commune_raw.iter().any(|c| !r.is_commune(c))
+            || self
+                .commune_raw
+                .iter()
+                .any(|c| !r.is_commune(c) && !r.is_commune(&commune_words(c)))
     }
+}
+
+/// A commune name folded with its words spelt out as in the INSEE list (`ST-ORENS CEDEX` →
+/// `SAINT ORENS`), for the dictionary lookup.
+fn commune_words(v: &str) -> String {
+    let f = text::fold(v);
+    let mut words: Vec<&str> = Vec::new();
+    for w in f.split(' ') {
+        match w {
+            "ST" => words.push("SAINT"),
+            "STE" => words.push("SAINTE"),
+            "CEDEX" => break,
+            w if w.is_empty() || w.bytes().all(|b| b.is_ascii_digit()) => {}
+            w => words.push(w),
+        }
+    }
+    words.join(" ")
 }
 
 /// A row's canonical names, their exact fingerprints and phonetic codes.
@@ -705,277 +738,5 @@ struct Names {
     first_ph: Vec<String>,
 }
 
-/// Normal forms and fingerprints of one name.
-#[derive(Debug, Clone, Default)]
-pub struct NameInfo {
-    pub canonical: String,
-    /// Folded words, space-separated.
-    pub words: String,
-    pub exact: Fp,
-    pub core: Fp,
-    pub phonetic: String,
-    pub phonetic_fp: Option<Fp>,
-}
-
-const CACHE_LIMIT: usize = 100_000;
-
-/// A per-thread cache of fingerprints for values that repeat across rows (names, towns, postal
-/// codes, years, sex): callers processing many rows keep one per thread. Bounded: a map is
-/// cleared when it reaches 100 000 entries.
-#[derive(Default)]
-pub struct Cache {
-    values: Vec<FxHashMap<String, Fp>>,
-    raw: Vec<FxHashMap<String, Option<Fp>>>,
-    names: [FxHashMap<String, NameInfo>; 2],
-    scratch: String,
-    /// Places and address words already reported in [`RowPrints::names`] (enrolment).
-    places: rustc_hash::FxHashSet<(NameKind, String)>,
-    /// Put every row's names in [`RowPrints::names`] (lookups), not only those this cache
-    /// has not seen yet (enrolment, which collects each distinct name once).
-    every_name: bool,
-}
-
-/// `parts` joined by `|` into `buf`.
-fn join<'a>(buf: &'a mut String, parts: &[&str]) -> &'a str {
-    buf.clear();
-    for (i, p) in parts.iter().enumerate() {
-        if i > 0 {
-            buf.push('|');
-        }
-        buf.push_str(p);
-    }
-    buf
-}
-
-impl Cache {
-    /// A cache for fingerprinting rows to look them up: every row lists all its names.
-    pub fn for_lookup() -> Cache {
-        Cache {
-            every_name: true,
-            ..Cache::default()
-        }
-    }
-
-    /// Report a place or address word for the neighbourhood table: every time for lookups,
-    /// once per cache for enrolment.
-    fn place(&mut self, kind: NameKind, canonical: &str, out: &mut RowPrints) {
-        if self.every_name {
-            out.names.push((kind, canonical.to_string()));
-            return;
-        }
-        let key = (kind, canonical.to_string());
-        if !self.places.contains(&key) {
-            if self.places.len() >= CACHE_LIMIT {
-                self.places.clear();
-            }
-            self.places.insert(key.clone());
-            out.names.push(key);
-        }
-    }
-
-    fn get(&mut self, f: &Fingerprinter, d: Domain, v: &str) -> Fp {
-        let i = d as usize;
-        if self.values.len() <= i {
-            self.values.resize_with(i + 1, FxHashMap::default);
-        }
-        let m = &mut self.values[i];
-        if let Some(fp) = m.get(v) {
-            return *fp;
-        }
-        if m.len() >= CACHE_LIMIT {
-            m.clear();
-        }
-        let fp = f.fp(d, v);
-        m.insert(v.to_string(), fp);
-        fp
-    }
-
-    /// The fingerprint of a raw value whose canonical form `canon` computes (cached by the raw
-    /// value, so the normalisation runs once per distinct spelling).
-    fn raw(
-        &mut self,
-        f: &Fingerprinter,
-        d: Domain,
-        raw: &str,
-        canon: impl FnOnce(&str) -> Option<String>,
-    ) -> Option<Fp> {
-        let i = d as usize;
-        if self.raw.len() <= i {
-            self.raw.resize_with(i + 1, FxHashMap::default);
-        }
-        let m = &mut self.raw[i];
-        if let Some(fp) = m.get(raw) {
-            return *fp;
-        }
-        if m.len() >= CACHE_LIMIT {
-            m.clear();
-        }
-        let fp = canon(raw).map(|c| f.fp(d, &c));
-        m.insert(raw.to_string(), fp);
-        fp
-    }
-
-    /// The name's forms and whether this cache had not seen it yet.
-    fn name(&mut self, f: &Fingerprinter, kind: NameKind, raw: &str) -> (&NameInfo, bool) {
-        let m = &mut self.names[kind as usize];
-        let new = !m.contains_key(raw);
-        if new {
-            if m.len() >= CACHE_LIMIT {
-                m.clear();
-            }
-            let words = text::fold(raw);
-            let canonical: String = words.chars().filter(|c| !c.is_whitespace()).collect();
-            let (exact_d, _) = kind.domains();
-            let phonetic = name::phonetic(raw);
-            let info = NameInfo {
-                exact: f.fp(exact_d, &canonical),
-                core: if kind == NameKind::Last {
-                    f.fp(Domain::LastCore, &name::core(raw))
-                } else {
-                    0
-                },
-                phonetic_fp: (!phonetic.is_empty()).then(|| {
-                    f.fp(
-                        if kind == NameKind::Last {
-                            Domain::LastPhonetic
-                        } else {
-                            Domain::FirstPhonetic
-                        },
-                        &phonetic,
-                    )
-                }),
-                phonetic,
-                canonical,
-                words,
-            };
-            m.insert(raw.to_string(), info);
-        }
-        (&m[raw], new)
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::Key;
-    use ColumnType as T;
-
-    fn fpr() -> Fingerprinter {
-        Fingerprinter::new(&Key::from_bytes([7; 32]))
-    }
-
-    #[test]
-    fn domains_separate_and_keys_matter() {
-        let f = fpr();
-        assert_ne!(
-            f.fp(Domain::LastExact, "MARTIN"),
-            f.fp(Domain::FirstExact, "MARTIN")
-        );
-        let g = Fingerprinter::new(&Key::from_bytes([8; 32]));
-        assert_ne!(
-            f.fp(Domain::LastExact, "MARTIN"),
-            g.fp(Domain::LastExact, "MARTIN")
-        );
-        let long = "X".repeat(500);
-        assert_eq!(f.fp(Domain::Address, &long), f.fp(Domain::Address, &long));
-        assert_ne!(
-            f.fp(Domain::Address, &long),
-            f.fp(Domain::Address, &long[1..])
-        );
-        for (i, d) in Domain::ALL.iter().enumerate() {
-            assert!(Domain::ALL[..i].iter().all(|e| e.bit() != d.bit()));
-        }
-    }
-
-    #[test]
-    fn format_drift_gives_the_same_prints() {
-        let f = fpr();
-        let a = f.row(
-            &[
-                (T::Nir, "1 82 08 31 184 779 79"),
-                (T::Email, " Martin.Vincent@SFR.fr"),
-                (T::Phone, "06 63 26 44 24"),
-                (T::LastName, "Martin"),
-                (T::FirstName, "Vincent"),
-                (T::BirthDate, "02/08/1982"),
-                (T::PostalCode, "31130"),
-                (T::Commune, "St-Orens"),
-                (T::Sex, "M."),
-            ],
-            None,
-        );
-        let b = f.row(
-            &[
-                (T::Sex, "1"),
-                (T::Commune, "SAINT ORENS"),
-                (T::PostalCode, "31130"),
-                (T::BirthDate, "1982-08-02"),
-                (T::FirstName, "VINCENT"),
-                (T::LastName, "MARTIN"),
-                (T::Phone, "+33663264424"),
-                (T::Email, "martin.vincent@sfr.fr"),
-                (T::Nir, "182083118477979"),
-            ],
-            None,
-        );
-        assert_eq!(a, b);
-        assert!(a.of(Domain::BlockNamesPostal).count() == 1);
-        assert!(a.present() & Domain::Nir.bit() != 0);
-        // A full name splits on the first-name dictionary into the same names.
-        let c = f.row(&[(T::FullName, "Vincent MARTIN")], None);
-        assert_eq!(
-            c.of(Domain::LastExact).next(),
-            a.of(Domain::LastExact).next()
-        );
-        assert_eq!(
-            c.of(Domain::NameTokens).next(),
-            a.of(Domain::NameTokens).next()
-        );
-    }
-
-    #[test]
-    fn ages_give_two_birth_years() {
-        let f = fpr();
-        let at = date::parse("2023-06-15");
-        let r = f.row(&[(T::Age, "40")], at);
-        assert_eq!(r.of(Domain::BirthYear).count(), 2);
-        let y = f.row(&[(T::BirthDate, "1982-08-02")], None);
-        let y82 = y.of(Domain::BirthYear).next().unwrap();
-        assert!(r.of(Domain::BirthYear).any(|x| x == y82));
-        assert!(f.row(&[(T::Age, "40")], None).prints.is_empty());
-    }
-
-    #[test]
-    fn invalid_values_give_nothing() {
-        let f = fpr();
-        let r = f.row(
-            &[
-                (T::Nir, "182083118477978"),
-                (T::Email, "nope"),
-                (T::Phone, "12"),
-                (T::BirthDate, "31/02/1990"),
-                (T::PostalCode, "ABCDE"),
-                (T::LastName, "  "),
-            ],
-            None,
-        );
-        assert!(r.prints.is_empty(), "{r:?}");
-    }
-
-    #[test]
-    fn communes_and_postal_codes() {
-        assert_eq!(
-            canonical_commune("Saint-Étienne CEDEX 2").as_deref(),
-            Some("SAINTETIENNE")
-        );
-        assert_eq!(
-            canonical_commune("ST ETIENNE").as_deref(),
-            Some("SAINTETIENNE")
-        );
-        assert_eq!(canonical_commune("Paris 11e").as_deref(), Some("PARIS"));
-        assert_eq!(canonical_postal_code("1000").as_deref(), Some("01000"));
-        assert_eq!(canonical_postal_code("123"), None);
-        assert_eq!(canonical_sex("Mme"), Some("2"));
-        assert_eq!(canonical_sex("x"), None);
-    }
-}
+mod tests;

@@ -353,6 +353,16 @@ enum Lookup<'a> {
     Known(Postings<'a>),
 }
 
+/// Whether a fuzzy level applies to the row: towns and postal codes one edit away only count
+/// for foreign places (French postal codes one edit apart are other real places nearby, and
+/// French towns are checked against their postal code).
+fn level_applies(level: Level, prep: &Prepared<'_>) -> bool {
+    match level {
+        OneEdit(NameKind::Town | NameKind::Postal) => prep.places_independent,
+        _ => true,
+    }
+}
+
 /// Bit of segment `si` in a set of segments (segments from the 64th on share the last bit).
 fn seg_bit(si: usize) -> u64 {
     1 << si.min(63)
@@ -555,6 +565,9 @@ impl<'a> Linker<'a> {
                 level = 0;
             } else {
                 'levels: for (li, fps) in prep.levels[fi].iter().enumerate().skip(1) {
+                    if !level_applies(f.levels[li].1, prep) {
+                        continue;
+                    }
                     for v in versions.iter().filter(|v| v.held & bit != 0) {
                         let si = usize::from(v.snapshot);
                         let Some(&(_, o)) = locs.iter().find(|l| l.0 == si) else {

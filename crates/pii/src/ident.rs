@@ -50,12 +50,26 @@ mod tests {
 
     #[test]
     fn layouts_give_one_form() {
-        for v in ["5304218", " 530-4218 ", "0005304218", "530.42.18", "530 4218"] {
+        for v in [
+            "5304218",
+            " 530-4218 ",
+            "0005304218",
+            "530.42.18",
+            "530 4218",
+        ] {
             assert_eq!(normalize(v).as_deref(), Some("5304218"), "{v}");
         }
         assert_eq!(normalize("ab-12 cd").as_deref(), Some("AB12CD"));
         assert_eq!(normalize("C0012").as_deref(), Some("C0012"));
-        for v in ["", "12", "0000042", "ABCDEF", "12@34", "hello world", &"9".repeat(41)] {
+        for v in [
+            "",
+            "12",
+            "0000042",
+            "ABCDEF",
+            "12@34",
+            "hello world",
+            &"9".repeat(41),
+        ] {
             assert_eq!(normalize(v), None, "{v}");
         }
     }

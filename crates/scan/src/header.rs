@@ -11,14 +11,7 @@ pub fn hint(name: &str) -> Option<ColumnType> {
     let joined = f.replace(' ', "");
     let table: &[(&[&str], ColumnType)] = &[
         (
-            &[
-                "NIR",
-                "SECU",
-                "NUMSS",
-                "NSS",
-                "SECURITESOCIALE",
-                "NUMSECU",
-            ],
+            &["NIR", "SECU", "NUMSS", "NSS", "SECURITESOCIALE", "NUMSECU"],
             Nir,
         ),
         (
@@ -94,7 +87,9 @@ pub fn hint(name: &str) -> Option<ColumnType> {
         ),
         (&["CODEINSEE", "INSEE", "COG", "CODECOMMUNE"], InseeCode),
         (
-            &["VILLE", "COMMUNE", "CITY", "TOWN", "LOCALITE", "SUBURB", "LOCALITY"],
+            &[
+                "VILLE", "COMMUNE", "CITY", "TOWN", "LOCALITE", "SUBURB", "LOCALITY",
+            ],
             Commune,
         ),
         (&["ADRESSE", "ADDRESS", "RUE", "STREET"], Address),

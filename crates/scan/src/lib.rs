@@ -582,6 +582,9 @@ impl ColumnTyper {
             }
             return pick(t, share);
         }
+        // The identifier rule above did not hold (too few distinct values, or values no
+        // identifier has): the header alone does not make an identifier.
+        let hint = hint.filter(|t| *t != T::Identifier);
         if s(Det::Integer) >= strong || s(Det::Decimal) >= strong {
             return (
                 hint.unwrap_or(T::Number),
@@ -719,6 +722,64 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// (header, values, expected type): the schemas of files `synth` does not make.
+    const FOREIGN_SCHEMAS: &[(&str, &[&str], ColumnType)] = &[
+        (
+            "soc_sec_id",
+            &["5304218", "4066625", "4365168", "9239102"],
+            ColumnType::Identifier,
+        ),
+        (
+            "customer_number",
+            &["C-0012", "C-0013", "C-0977", "C-1204"],
+            ColumnType::Identifier,
+        ),
+        (
+            "account",
+            &["12345", "98765", "55555", "31337"],
+            ColumnType::Identifier,
+        ),
+        // Repeated codes under an identifier header are a category, not an identifier.
+        (
+            "client",
+            &["1001", "1001", "1001", "1002", "1001"],
+            ColumnType::Number,
+        ),
+        (
+            "date_of_birth",
+            &["19151111", "19161214", "19480930"],
+            ColumnType::BirthDate,
+        ),
+        ("dob", &["11.11.1915", "14.12.1916"], ColumnType::BirthDate),
+        (
+            "driving_licence",
+            &["Y", "N", "N", "Y"],
+            ColumnType::Boolean,
+        ),
+        ("car", &["y", "n", "n", "n"], ColumnType::Boolean),
+        ("x", &["Y", "N", "Y"], ColumnType::Boolean),
+        (
+            "suburb",
+            &["winston hills", "richlands", "dapto"],
+            ColumnType::Commune,
+        ),
+        // A person id stays a person id (the enrolment id column).
+        (
+            "user_id",
+            &["u-1001", "u-1002", "u-1003"],
+            ColumnType::PersonId,
+        ),
+    ];
+
+    #[test]
+    fn foreign_schemas() {
+        for (header, values, want) in FOREIGN_SCHEMAS {
+            assert_eq!(ty(header, values), *want, "{header}");
+        }
+        assert_eq!(conforms(ColumnType::Identifier, "530-4218"), Some(true));
+        assert_eq!(conforms(ColumnType::Identifier, "Y"), Some(false));
     }
 
     #[test]

@@ -56,11 +56,8 @@ impl<'a> Linker<'a> {
             })
             .map(|(((si, _), (_, fp)), post)| (*si, *fp, *post))
             .collect();
-        let blocks: Vec<(usize, Postings<'a>)> = seg_of
-            .into_iter()
-            .map(|(si, _)| si)
-            .zip(found)
-            .collect();
+        let blocks: Vec<(usize, Postings<'a>)> =
+            seg_of.into_iter().map(|(si, _)| si).zip(found).collect();
         let mut hits = Hits::default();
         count_blocks(blocks, &mut hits);
         (hits, known)

@@ -20,13 +20,21 @@ pub const MAX_VARIANTS: usize = 1024;
 impl<'a> Linker<'a> {
     /// The word-set keys of the row's address with exactly `edits` (1 or 2) word changes that
     /// segment `seg` holds for someone (so that comparing a candidate tests only those).
-    pub(super) fn address_variants(&self, prep: &Prepared<'a>, edits: u8, seg: &Segment) -> Vec<Fp> {
+    pub(super) fn address_variants(
+        &self,
+        prep: &Prepared<'a>,
+        edits: u8,
+        seg: &Segment,
+    ) -> Vec<Fp> {
         let fpr = &self.index.fingerprinter;
         let words: Vec<&str> = prep.address.iter().flatten().map(String::as_str).collect();
         if words.is_empty() || words.len() > MAX_WORDS {
             return Vec::new();
         }
-        let base: Vec<Fp> = words.iter().map(|w| fpr.fp(Domain::AddressWord, w)).collect();
+        let base: Vec<Fp> = words
+            .iter()
+            .map(|w| fpr.fp(Domain::AddressWord, w))
+            .collect();
         // Per word: what it may become — dropped (None) or a neighbour word.
         let alts: Vec<Vec<Option<Fp>>> = words
             .iter()
@@ -40,7 +48,9 @@ impl<'a> Linker<'a> {
                 near.dedup();
                 near.retain(|x| x != own);
                 near.truncate(MAX_NEIGHBOURS);
-                std::iter::once(None).chain(near.into_iter().map(Some)).collect()
+                std::iter::once(None)
+                    .chain(near.into_iter().map(Some))
+                    .collect()
             })
             .collect();
         let key = |changes: &[(usize, Option<Fp>)]| {
