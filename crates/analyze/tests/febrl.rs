@@ -92,3 +92,99 @@ fn febrl4_links_without_any_mapping() {
         truth.len()
     );
 }
+
+/// A registry of FEBRL-style records: `decoys` others, then the target (rec-target).
+fn registry(decoys: usize) -> String {
+    const FIRST: [&str; 8] = [
+        "amelia", "charles", "vanessa", "mitchell", "courtney", "oliver", "madeline", "ruby",
+    ];
+    const LAST: [&str; 8] = [
+        "neumann", "painter", "green", "parr", "white", "menzies", "burford", "hanna",
+    ];
+    const TOWN: [&str; 4] = ["dapto", "richlands", "kedron", "mentone"];
+    let mut s =
+        String::from("rec_id,given_name,surname,date_of_birth,suburb,postcode,soc_sec_id\n");
+    for i in 0..decoys {
+        s.push_str(&format!(
+            "rec-{i},{},{},19{:02}{:02}{:02},{},{},{}\n",
+            FIRST[i % 8],
+            LAST[(i / 8) % 8],
+            30 + i % 60,
+            1 + i % 12,
+            1 + i % 28,
+            TOWN[i % 4],
+            2000 + i % 900,
+            3_000_000 + 7 * i
+        ));
+    }
+    s.push_str("rec-target,joel,lodge,19280505,balwyn north,2025,9100106\n");
+    s
+}
+
+/// (what the row agrees on, the leak row): each must get rec-target as a candidate.
+const ROUTES: &[(&str, &str)] = &[
+    (
+        "identifier only",
+        "xavier,quinn,19990101,perth,6000,9100106",
+    ),
+    (
+        "birth date + names one edit away",
+        "joe,lodgw,19280505,perth,6000,1234567",
+    ),
+    (
+        "birth date + names swapped",
+        "lodge,joel,19280505,perth,6000,1234567",
+    ),
+    ("names + town", "joel,lodge,,balwyn north,6000,1234567"),
+    (
+        "identifier one typo",
+        "xavier,quinn,19990101,perth,6000,9100107",
+    ),
+];
+
+#[test]
+fn blocking_finds_the_record_on_each_route() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("registry.csv");
+    std::fs::write(&file, registry(400)).unwrap();
+    let (mut ws, _) = Workspace::init(&tmp.path().join("ws"), Some(&tmp.path().join("k"))).unwrap();
+    let r = ws
+        .enroll(
+            &file,
+            &EnrollOptions {
+                source: "registry".into(),
+                as_of: Some("2026-01-01".into()),
+                ..EnrollOptions::default()
+            },
+            &|_| {},
+        )
+        .unwrap();
+    let types: Vec<ColumnType> = r.columns.iter().skip(1).map(|c| c.ty).collect();
+    use ColumnType as T;
+    assert_eq!(
+        types,
+        [
+            T::FirstName,
+            T::LastName,
+            T::BirthDate,
+            T::Commune,
+            T::PostalCode,
+            T::Identifier
+        ]
+    );
+    let index = ws.load(true).unwrap();
+    let linker = leaktrace_link::dump::Linker::new(&index);
+    for (route, row) in ROUTES {
+        let cells: Vec<(ColumnType, &str)> = types.iter().copied().zip(row.split(',')).collect();
+        let prints =
+            index
+                .fingerprinter
+                .row_cached(&cells, None, &mut leaktrace_index::Cache::for_lookup());
+        let pairs = linker.pairs_of(0, &prints);
+        assert!(
+            pairs.iter().any(|p| p.person == "rec-target"),
+            "{route}: candidates {:?}",
+            pairs.iter().map(|p| &p.person).collect::<Vec<_>>()
+        );
+    }
+}
