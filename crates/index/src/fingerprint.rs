@@ -355,9 +355,9 @@ impl Fingerprinter {
             }
         }
         let names = self.names(&parts, cache, &mut out);
+        out.places_independent = parts.places_independent(cache);
         self.blocking_keys(&parts, &names, cache, &mut out);
         self.address(&parts, cache, &mut out);
-        out.places_independent = parts.places_independent();
         out.email_spells_name = parts.locals.iter().any(|l| {
             names
                 .last
@@ -576,11 +576,15 @@ impl Fingerprinter {
             let fp = cache.get(self, Domain::BirthYear, &y.to_string());
             out.prints.push((Domain::BirthYear, fp));
         }
+        // Names + town: always enrolled; looked up when the row has no postal code or a
+        // foreign one (beside a French postal code, names + postal code finds the same persons).
+        let no_town = cache.every_name && !parts.postals.is_empty() && !out.places_independent;
+        let communes: &[String] = if no_town { &[] } else { &parts.communes };
         for l in &n.last {
             for f in &n.first {
                 for (d, places) in [
-                    (Domain::BlockNamesPostal, &parts.postals),
-                    (Domain::BlockNamesCommune, &parts.communes),
+                    (Domain::BlockNamesPostal, &parts.postals[..]),
+                    (Domain::BlockNamesCommune, communes),
                 ] {
                     for p in places {
                         let k = join(&mut cache.scratch, &[l, f, p]);
@@ -697,16 +701,15 @@ struct Parts {
 impl Parts {
     /// Whether the row's postal code and town are not a French pair (a foreign postcode or
     /// town): then one does not imply the other and both count. Only asked of rows with both.
-    fn places_independent(&self) -> bool {
+    fn places_independent(&self, cache: &mut Cache) -> bool {
         if self.postals.is_empty() || self.communes.is_empty() {
             return false;
         }
         let r = refdata::get();
         self.postals.iter().any(|p| !r.is_postal_code(p))
-            || self
-                .commune_raw
-                .iter()
-                .any(|c| !r.is_commune(c) && !r.is_commune(&commune_words(c)))
+            || self.commune_raw.iter().any(|c| {
+                !cache.is_french_town(c, |c| r.is_commune(c) || r.is_commune(&commune_words(c)))
+            })
     }
 }
 

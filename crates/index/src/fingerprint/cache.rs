@@ -31,6 +31,8 @@ pub struct Cache {
     pub(super) scratch: String,
     /// Places and address words already reported in [`RowPrints::names`] (enrolment).
     pub(super) places: rustc_hash::FxHashSet<(NameKind, String)>,
+    /// Whether a raw town name is a French commune (see `Parts::places_independent`).
+    pub(super) french_towns: FxHashMap<String, bool>,
     /// Put every row's names in [`RowPrints::names`] (lookups), not only those this cache
     /// has not seen yet (enrolment, which collects each distinct name once).
     pub(super) every_name: bool,
@@ -72,6 +74,19 @@ impl Cache {
             self.places.insert(key.clone());
             out.names.push(key);
         }
+    }
+
+    /// Whether the raw town `v` is a French commune, by `check` once per distinct spelling.
+    pub(super) fn is_french_town(&mut self, v: &str, check: impl FnOnce(&str) -> bool) -> bool {
+        if let Some(&b) = self.french_towns.get(v) {
+            return b;
+        }
+        if self.french_towns.len() >= CACHE_LIMIT {
+            self.french_towns.clear();
+        }
+        let b = check(v);
+        self.french_towns.insert(v.to_string(), b);
+        b
     }
 
     pub(super) fn get(&mut self, f: &Fingerprinter, d: Domain, v: &str) -> Fp {
