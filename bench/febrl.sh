@@ -71,7 +71,7 @@ SP=$(timed "$WORK/splink" "$PY" bench/febrl_splink.py link "$A" "$B" \
 
 "$PY" bench/splink_link.py score --json "$WORK/truth.csv" "$WORK/lt-report/matches.csv" > "$WORK/score-lt.json"
 "$PY" bench/splink_link.py score --json "$WORK/truth.csv" "$WORK/splink_matches.csv" > "$WORK/score-splink.json"
-"$LEAKTRACE" --quiet analyze --out "$WORK/lt-columns" "$B" | sed -n 's/^columns: //p' > "$WORK/lt-columns.txt"
+"$LEAKTRACE" analyze --color never --out "$WORK/lt-columns" "$B" | sed -n 's/^columns: //p' > "$WORK/lt-columns.txt"
 
 "$PY" - "$("$LEAKTRACE" --version)" "$(git rev-parse --short HEAD 2>/dev/null || echo '?')" \
   "$(nproc)" "$WORK" "$LT_AN" "$LT_PIPE" "$SP" <<'PY' | tee "$REPORT"
@@ -81,7 +81,7 @@ sc = lambda f: json.load(open(f"{work}/{f}"))
 lt, spl = sc("score-lt.json"), sc("score-splink.json")
 info = json.load(open(f"{work}/splink_timings.json"))
 print(f"# FEBRL4: leaktrace vs Splink {info['splink']} (DuckDB {info['duckdb']})\n")
-print(f"{version} (commit {rev}); {cores} cores. 5,000 records enrolled (dataset4a), 5,000 "
+print(f"{version} (commit {rev}); {cores} cores, load average at the end {open('/proc/loadavg').read().split()[0]}. 5,000 records enrolled (dataset4a), 5,000 "
       "analysed (dataset4b); truth rec-N-dup-0 <-> rec-N-org; same scorer for both.\n")
 print("| tool | precision | recall | F1 | tp / fp / fn | wall (s) | peak RSS (MiB) | CPU (s) |")
 print("|---|---|---|---|---|---|---|---|")
