@@ -188,3 +188,47 @@ fn blocking_finds_the_record_on_each_route() {
         );
     }
 }
+
+/// A registry whose only id is a customer number: it is the person id (stored as a keyed
+/// pseudonym) and also fingerprinted as an identifier, so a leak holding it links on it.
+#[test]
+fn a_customer_number_is_both_the_id_and_an_identifier() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reg = tmp.path().join("customers.csv");
+    let mut s = String::from("customer_number,given_name,surname\n");
+    for i in 0..300 {
+        s.push_str(&format!("C-{:06},amelia,parr{}\n", 100_000 + 37 * i, i % 7));
+    }
+    std::fs::write(&reg, s).unwrap();
+    let (mut ws, _) = Workspace::init(&tmp.path().join("ws"), Some(&tmp.path().join("k"))).unwrap();
+    let r = ws
+        .enroll(
+            &reg,
+            &EnrollOptions {
+                source: "crm".into(),
+                as_of: Some("2026-01-01".into()),
+                ..EnrollOptions::default()
+            },
+            &|_| {},
+        )
+        .unwrap();
+    assert_eq!(r.snapshot.id_column, "customer_number");
+    assert_eq!(r.columns[0].ty, ColumnType::Identifier);
+    let index = ws.load(true).unwrap();
+    let linker = leaktrace_link::dump::Linker::new(&index);
+    let candidates = |v: &str| -> Vec<String> {
+        let prints = index.fingerprinter.row_cached(
+            &[(ColumnType::Identifier, v)],
+            None,
+            &mut leaktrace_index::Cache::for_lookup(),
+        );
+        let pairs = linker.pairs_of(0, &prints);
+        pairs.into_iter().map(|p| p.person).collect()
+    };
+    let (a, b) = (candidates("c-100037"), candidates("C 100074"));
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(b.len(), 1, "{b:?}");
+    assert_ne!(a, b);
+    assert!(a[0].starts_with('~'), "the id is a keyed pseudonym: {a:?}");
+    assert!(candidates("QQ-1234-QQ").is_empty());
+}
