@@ -85,7 +85,8 @@ fn find_column(names: &[String], wanted: &str) -> Option<usize> {
 }
 
 /// The person-id column: a column typed `person_id`, else the header's suggestion, else a fully
-/// filled column whose sampled values are all distinct and that looks like an identifier.
+/// filled column whose sampled values are all distinct and that looks like an identifier (a
+/// column typed `identifier` first: a customer number may be the registry's only id).
 fn detect_id(cols: &[ColumnReport], sample: &[Vec<String>]) -> Option<usize> {
     let all_distinct = |j: usize| {
         let mut v: Vec<&str> = sample
@@ -107,7 +108,10 @@ fn detect_id(cols: &[ColumnReport], sample: &[Vec<String>]) -> Option<usize> {
                 .filter(|c| {
                     matches!(
                         c.ty,
-                        ColumnType::Nir | ColumnType::Email | ColumnType::Number
+                        ColumnType::Identifier
+                            | ColumnType::Nir
+                            | ColumnType::Email
+                            | ColumnType::Number
                     )
                 })
                 .map(|c| c.index)
@@ -282,6 +286,7 @@ impl Workspace {
             types: &types,
             id_col,
             pseudonymise,
+            id_is_identifier: columns[id_col].ty == ColumnType::Identifier,
             context_col,
         };
         let mut builder = SegmentBuilder::new(&tmp, ContextKey::new(&self.key))?;
@@ -450,6 +455,9 @@ struct Layout<'a> {
     types: &'a [ColumnType],
     id_col: usize,
     pseudonymise: bool,
+    /// The id column is typed `identifier` (a customer number…): it is also fingerprinted as
+    /// one, so that a leak holding it links on it.
+    id_is_identifier: bool,
     context_col: Option<usize>,
 }
 
@@ -464,6 +472,7 @@ fn fingerprint_batch(
         types,
         id_col,
         pseudonymise,
+        id_is_identifier,
         context_col,
     } = *layout;
     batch
@@ -486,8 +495,10 @@ fn fingerprint_batch(
                 .iter()
                 .zip(types)
                 .enumerate()
-                .filter(|(j, _)| *j != id_col)
-                .map(|(_, (v, t))| (*t, v.as_str()))
+                .filter_map(|(j, (v, t))| match j == id_col {
+                    false => Some((*t, v.as_str())),
+                    true => id_is_identifier.then_some((ColumnType::Identifier, v.as_str())),
+                })
                 .collect();
             let context = context_col
                 .and_then(|j| r.fields.get(j))

@@ -9,11 +9,17 @@
 //! fuzzy variants for names and derived blocking keys. Enrolment and analysis both call it, so a
 //! leak's row and an enrolled person meet on the same fingerprints.
 
-use rustc_hash::FxHashMap;
-
 use leaktrace_pii::date::{self, Ymd};
-use leaktrace_pii::{email, iban, name, nir, phone, refdata, text, ColumnType};
+use leaktrace_pii::{email, iban, ident, name, nir, phone, refdata, text, ColumnType};
 use serde::{Deserialize, Serialize};
+
+mod cache;
+
+pub use crate::canonical::{
+    canonical_commune, canonical_postal_code, canonical_sex, split_full_name,
+};
+use cache::join;
+pub use cache::{Cache, NameInfo};
 
 /// A 128-bit fingerprint.
 pub type Fp = u128;
@@ -31,6 +37,12 @@ pub enum Domain {
     Phone = 3,
     /// IBAN without spaces, upper case.
     Iban = 4,
+    /// Generic identifier (customer or account number, foreign social security number,
+    /// matricule): `leaktrace_pii::ident::normalize`.
+    Identifier = 5,
+    /// Half of a generic identifier: `H:` + its first ⌊n/2⌋ characters, `T:` + its last
+    /// ⌊n/2⌋ (a typo or swap in one half leaves the other), when the identifier has 6 or more.
+    IdentifierHalf = 6,
     /// Surname, folded, letters and digits only.
     LastExact = 10,
     /// Surname without leading particles.
@@ -59,8 +71,20 @@ pub enum Domain {
     Commune = 41,
     /// INSEE commune code.
     Insee = 42,
-    /// Postal address, folded.
+    /// Postal address, folded, its columns joined in order.
     Address = 43,
+    /// One-deletion variants of a commune's canonical form (neighbourhood table only).
+    CommuneDeletion = 44,
+    /// One-deletion variants of a postal code (neighbourhood table only).
+    PostalDeletion = 45,
+    /// Sorted word set of an address, or of one of its columns: keyed BLAKE3 of the sorted
+    /// [`Domain::AddressWord`] fingerprints of its words.
+    AddressTokens = 46,
+    /// One folded word of an address (neighbourhood table only, and inside
+    /// [`Domain::AddressTokens`] keys).
+    AddressWord = 47,
+    /// One-deletion variants of an address word (neighbourhood table only).
+    AddressWordDeletion = 48,
     /// Blocking key: surname + birth date.
     BlockLastBirth = 50,
     /// Blocking key: first name + birth date.
@@ -69,15 +93,26 @@ pub enum Domain {
     BlockNamesPostal = 52,
     /// Blocking key: phonetic surname + phonetic first name + birth year.
     BlockPhonetic = 53,
+    /// Blocking key: surname + first name + commune (canonical forms).
+    BlockNamesCommune = 54,
+    /// Blocking key: the surname's [`Domain::LastExact`] fingerprint + the birth date's
+    /// [`Domain::BirthDate`] fingerprint ([`Fingerprinter::pair_key`]); linking forms it for
+    /// surnames one edit away too. Replaces [`Domain::BlockLastBirth`] in new segments.
+    BlockLastNearBirth = 55,
+    /// Blocking key: as [`Domain::BlockLastNearBirth`] with the first name. Replaces
+    /// [`Domain::BlockFirstBirth`] in new segments.
+    BlockFirstNearBirth = 56,
 }
 
 impl Domain {
     /// Every domain, in number order.
-    pub const ALL: [Domain; 23] = [
+    pub const ALL: [Domain; 33] = [
         Domain::Nir,
         Domain::Email,
         Domain::Phone,
         Domain::Iban,
+        Domain::Identifier,
+        Domain::IdentifierHalf,
         Domain::LastExact,
         Domain::LastCore,
         Domain::LastPhonetic,
@@ -93,10 +128,18 @@ impl Domain {
         Domain::Commune,
         Domain::Insee,
         Domain::Address,
+        Domain::CommuneDeletion,
+        Domain::PostalDeletion,
+        Domain::AddressTokens,
+        Domain::AddressWord,
+        Domain::AddressWordDeletion,
         Domain::BlockLastBirth,
         Domain::BlockFirstBirth,
         Domain::BlockNamesPostal,
         Domain::BlockPhonetic,
+        Domain::BlockNamesCommune,
+        Domain::BlockLastNearBirth,
+        Domain::BlockFirstNearBirth,
     ];
 
     /// Bit used in a person's "present" mask (which fields the source holds for them).
@@ -112,11 +155,17 @@ impl Domain {
                 | Domain::Email
                 | Domain::Phone
                 | Domain::Iban
+                | Domain::Identifier
+                | Domain::IdentifierHalf
+                | Domain::AddressTokens
                 | Domain::NameTokens
                 | Domain::BlockLastBirth
                 | Domain::BlockFirstBirth
                 | Domain::BlockNamesPostal
                 | Domain::BlockPhonetic
+                | Domain::BlockNamesCommune
+                | Domain::BlockLastNearBirth
+                | Domain::BlockFirstNearBirth
         )
     }
 
@@ -127,6 +176,8 @@ impl Domain {
             Domain::Email => "email",
             Domain::Phone => "phone",
             Domain::Iban => "iban",
+            Domain::Identifier => "identifier",
+            Domain::IdentifierHalf => "identifier_half",
             Domain::LastExact => "last_name",
             Domain::LastCore => "last_name_core",
             Domain::LastPhonetic => "last_name_phonetic",
@@ -142,19 +193,34 @@ impl Domain {
             Domain::Commune => "commune",
             Domain::Insee => "insee_code",
             Domain::Address => "address",
+            Domain::CommuneDeletion => "commune_deletion",
+            Domain::PostalDeletion => "postal_code_deletion",
+            Domain::AddressTokens => "address_tokens",
+            Domain::AddressWord => "address_word",
+            Domain::AddressWordDeletion => "address_word_deletion",
             Domain::BlockLastBirth => "block_last_birth",
             Domain::BlockFirstBirth => "block_first_birth",
             Domain::BlockNamesPostal => "block_names_postal",
             Domain::BlockPhonetic => "block_phonetic",
+            Domain::BlockNamesCommune => "block_names_commune",
+            Domain::BlockLastNearBirth => "block_last_near_birth",
+            Domain::BlockFirstNearBirth => "block_first_near_birth",
         }
     }
 }
 
-/// Which name a neighbourhood entry belongs to.
+/// Which kind of value a neighbourhood entry belongs to: names, and the places compared as
+/// text (towns, postal codes, address words).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NameKind {
     Last,
     First,
+    /// A commune or town, canonical form ([`canonical_commune`]).
+    Town,
+    /// A postal code (five digits, or a foreign code padded as [`canonical_postal_code`]).
+    Postal,
+    /// One folded word of an address.
+    Word,
 }
 
 impl NameKind {
@@ -163,6 +229,9 @@ impl NameKind {
         match self {
             NameKind::Last => (Domain::LastExact, Domain::LastDeletion),
             NameKind::First => (Domain::FirstExact, Domain::FirstDeletion),
+            NameKind::Town => (Domain::Commune, Domain::CommuneDeletion),
+            NameKind::Postal => (Domain::PostalCode, Domain::PostalDeletion),
+            NameKind::Word => (Domain::AddressWord, Domain::AddressWordDeletion),
         }
     }
 }
@@ -178,6 +247,12 @@ pub struct RowPrints {
     /// The row's e-mail local part spells its surname or first name (`marie.martin@…`): an
     /// agreeing e-mail then implies agreeing names, which must not count twice.
     pub email_spells_name: bool,
+    /// The row's postal code and town are not a French pair (a foreign postcode or town):
+    /// one does not imply the other, so both count.
+    pub places_independent: bool,
+    /// Folded words of each address column, in column order (kept in memory only, to form
+    /// the address's one-edit variants when linking).
+    pub address: Vec<Vec<String>>,
 }
 
 impl RowPrints {
@@ -207,74 +282,6 @@ impl std::fmt::Debug for Fingerprinter {
     }
 }
 
-/// Sex as the NIR's first digit: `1` (male) or `2` (female).
-pub fn canonical_sex(v: &str) -> Option<&'static str> {
-    match text::fold(v).replace(' ', "").as_str() {
-        "1" | "M" | "H" | "MR" | "MONSIEUR" | "HOMME" | "MASCULIN" | "MALE" => Some("1"),
-        "2" | "F" | "MME" | "MLLE" | "MADAME" | "MADEMOISELLE" | "FEMME" | "FEMININ" | "FEMALE" => {
-            Some("2")
-        }
-        _ => None,
-    }
-}
-
-/// Split a full name into (first names, surname): words in capitals are the surname when the
-/// others are not (the French convention `Vincent MARTIN`); otherwise words that are not known
-/// first names are. `None` when no split is clear.
-pub fn split_full_name(v: &str) -> Option<(String, String)> {
-    let words: Vec<&str> = v.split_whitespace().collect();
-    if words.len() < 2 {
-        return None;
-    }
-    let upper = |w: &str| {
-        w.chars().filter(|c| c.is_alphabetic()).count() > 1 && !w.chars().any(char::is_lowercase)
-    };
-    let (l, f): (Vec<&str>, Vec<&str>) = words.iter().partition(|w| upper(w));
-    if !l.is_empty() && !f.is_empty() {
-        return Some((f.join(" "), l.join(" ")));
-    }
-    let r = refdata::get();
-    let (f, l): (Vec<&str>, Vec<&str>) =
-        words.iter().partition(|w| r.is_first_name(&text::fold(w)));
-    (!f.is_empty() && !l.is_empty()).then(|| (f.join(" "), l.join(" ")))
-}
-
-/// Postal code as five digits (a leading zero dropped by a spreadsheet is restored).
-pub fn canonical_postal_code(v: &str) -> Option<String> {
-    let d: String = v.trim().chars().filter(|c| !c.is_whitespace()).collect();
-    if !d.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    match d.len() {
-        5 => Some(d),
-        4 => Some(format!("0{d}")),
-        _ => None,
-    }
-}
-
-/// Commune name folded, `ST`/`STE` → `SAINT`/`SAINTE`, `CEDEX` and arrondissement numbers dropped.
-pub fn canonical_commune(v: &str) -> Option<String> {
-    let f = text::fold(v);
-    let mut out = String::new();
-    for w in f.split(' ') {
-        let w = match w {
-            "ST" => "SAINT",
-            "STE" => "SAINTE",
-            "CEDEX" => break,
-            w if w.bytes().all(|b| b.is_ascii_digit()) => continue,
-            w if w.ends_with("ER") && w[..w.len() - 2].bytes().all(|b| b.is_ascii_digit()) => {
-                continue
-            }
-            w if w.ends_with("E") && w[..w.len() - 1].bytes().all(|b| b.is_ascii_digit()) => {
-                continue
-            }
-            w => w,
-        };
-        out.push_str(w);
-    }
-    (!out.is_empty()).then_some(out)
-}
-
 impl Fingerprinter {
     /// A fingerprinter for `key`.
     pub fn new(key: &crate::Key) -> Fingerprinter {
@@ -302,6 +309,17 @@ impl Fingerprinter {
         u128::from_be_bytes(b)
     }
 
+    /// The fingerprint of raw bytes in `domain` (keys made of other fingerprints; `domain` is
+    /// never used for strings).
+    fn fp_bytes(&self, domain: Domain, bytes: &[u8]) -> Fp {
+        let mut h = blake3::Hasher::new_keyed(&self.key);
+        h.update(&[domain as u8, 0]);
+        h.update(bytes);
+        let mut b = [0u8; 16];
+        b.copy_from_slice(&h.finalize().as_bytes()[..16]);
+        u128::from_be_bytes(b)
+    }
+
     /// The fingerprints of a name's one-edit neighbourhood (itself and its one-deletion forms).
     pub fn deletions(&self, kind: NameKind, canonical: &str) -> Vec<Fp> {
         let d = kind.domains().1;
@@ -325,220 +343,26 @@ impl Fingerprinter {
         age_ref: Option<Ymd>,
         cache: &mut Cache,
     ) -> RowPrints {
-        use ColumnType as T;
         let mut out = RowPrints {
             prints: Vec::with_capacity(32),
-            names: Vec::new(),
-            email_spells_name: false,
+            ..RowPrints::default()
         };
-        let mut lasts: Vec<String> = Vec::new();
-        let mut firsts: Vec<String> = Vec::new();
-        let mut births: Vec<Ymd> = Vec::new();
-        let mut years: Vec<i32> = Vec::new();
-        let mut postals: Vec<String> = Vec::new();
-        let mut locals: Vec<String> = Vec::new();
-        let cached = |cache: &mut Cache, out: &mut RowPrints, d: Domain, v: &str| {
-            let fp = cache.get(self, d, v);
-            out.prints.push((d, fp));
-        };
+        let mut parts = Parts::default();
         for &(ty, raw) in cells {
             let v = raw.trim();
-            if v.is_empty() || v.eq_ignore_ascii_case("null") || v == "\\N" {
-                continue;
-            }
-            match ty {
-                T::Nir => {
-                    if let Some(n) = nir::parse(v) {
-                        out.prints
-                            .push((Domain::Nir, self.fp(Domain::Nir, n.as_str())));
-                    }
-                }
-                T::Email => {
-                    if let Some(e) = email::normalize(v) {
-                        out.prints.push((Domain::Email, self.fp(Domain::Email, &e)));
-                        locals.push(
-                            e.split('@')
-                                .next()
-                                .unwrap_or("")
-                                .chars()
-                                .filter(char::is_ascii_alphabetic)
-                                .collect::<String>()
-                                .to_ascii_uppercase(),
-                        );
-                    }
-                }
-                T::Phone => {
-                    if let Some(p) = phone::normalize(v) {
-                        out.prints.push((Domain::Phone, self.fp(Domain::Phone, &p)));
-                    }
-                }
-                T::Iban => {
-                    if let Some(i) = iban::normalize(v) {
-                        out.prints.push((Domain::Iban, self.fp(Domain::Iban, &i)));
-                    }
-                }
-                T::LastName => lasts.push(v.to_string()),
-                T::FirstName => firsts.push(v.to_string()),
-                T::FullName => {
-                    if let Some((f, l)) = split_full_name(v) {
-                        firsts.push(f);
-                        lasts.push(l);
-                    } else {
-                        cached(cache, &mut out, Domain::NameTokens, &name::tokens(v));
-                    }
-                }
-                T::BirthDate => {
-                    if let Some(d) = date::parse(v) {
-                        births.push(d);
-                    }
-                }
-                T::Age => {
-                    if let (Some(at), Ok(a)) = (age_ref, v.parse::<i32>()) {
-                        if (0..=120).contains(&a) {
-                            years.push(at.year - a);
-                            years.push(at.year - a - 1);
-                        }
-                    }
-                }
-                T::Sex => {
-                    if let Some(fp) = cache.raw(self, Domain::Sex, v, |v| {
-                        canonical_sex(v).map(str::to_string)
-                    }) {
-                        out.prints.push((Domain::Sex, fp));
-                    }
-                }
-                T::PostalCode => {
-                    if let Some(p) = canonical_postal_code(v) {
-                        cached(cache, &mut out, Domain::PostalCode, &p);
-                        postals.push(p);
-                    }
-                }
-                T::Commune => {
-                    if let Some(fp) = cache.raw(self, Domain::Commune, v, canonical_commune) {
-                        out.prints.push((Domain::Commune, fp));
-                    }
-                }
-                T::InseeCode => {
-                    let c = v.to_ascii_uppercase();
-                    if c.len() == 5 {
-                        cached(cache, &mut out, Domain::Insee, &c);
-                    }
-                }
-                T::Address => {
-                    let a = text::fold(v);
-                    if !a.is_empty() {
-                        out.prints
-                            .push((Domain::Address, self.fp(Domain::Address, &a)));
-                    }
-                }
-                _ => {}
+            if !(v.is_empty() || v.eq_ignore_ascii_case("null") || v == "\\N") {
+                self.cell(ty, v, age_ref, cache, &mut out, &mut parts);
             }
         }
-        let mut last_c: Vec<String> = Vec::new();
-        let mut first_c: Vec<String> = Vec::new();
-        let mut last_ph = Vec::new();
-        let mut first_ph = Vec::new();
-        let every_name = cache.every_name;
-        for l in &lasts {
-            let (info, new) = cache.name(self, NameKind::Last, l);
-            if info.canonical.is_empty() {
-                continue;
-            }
-            out.prints.push((Domain::LastExact, info.exact));
-            out.prints.push((Domain::LastCore, info.core));
-            if let Some(p) = info.phonetic_fp {
-                out.prints.push((Domain::LastPhonetic, p));
-                last_ph.push(info.phonetic.clone());
-            }
-            if new || every_name {
-                out.names.push((NameKind::Last, info.canonical.clone()));
-            }
-            last_c.push(info.canonical.clone());
-        }
-        for f in &firsts {
-            let (info, new) = cache.name(self, NameKind::First, f);
-            if info.canonical.is_empty() {
-                continue;
-            }
-            out.prints.push((Domain::FirstExact, info.exact));
-            if let Some(p) = info.phonetic_fp {
-                out.prints.push((Domain::FirstPhonetic, p));
-                first_ph.push(info.phonetic.clone());
-            }
-            if new || every_name {
-                out.names.push((NameKind::First, info.canonical.clone()));
-            }
-            first_c.push(info.canonical.clone());
-        }
-        let mut words: Vec<&str> = Vec::new();
-        for l in &lasts {
-            for f in &firsts {
-                words.clear();
-                words.extend(
-                    cache.names[0]
-                        .get(l.as_str())
-                        .iter()
-                        .flat_map(|i| i.words.split(' ')),
-                );
-                words.extend(
-                    cache.names[1]
-                        .get(f.as_str())
-                        .iter()
-                        .flat_map(|i| i.words.split(' ')),
-                );
-                words.retain(|w| !w.is_empty());
-                words.sort_unstable();
-                let t = words.join(" ");
-                out.prints
-                    .push((Domain::NameTokens, self.fp(Domain::NameTokens, &t)));
-            }
-        }
-        for b in &births {
-            let iso = b.iso();
-            cached(cache, &mut out, Domain::BirthDate, &iso);
-            years.push(b.year);
-            for l in &last_c {
-                let k = join(&mut cache.scratch, &[l, &iso]);
-                out.prints
-                    .push((Domain::BlockLastBirth, self.fp(Domain::BlockLastBirth, k)));
-            }
-            for f in &first_c {
-                let k = join(&mut cache.scratch, &[f, &iso]);
-                out.prints
-                    .push((Domain::BlockFirstBirth, self.fp(Domain::BlockFirstBirth, k)));
-            }
-        }
-        years.sort_unstable();
-        years.dedup();
-        for y in &years {
-            cached(cache, &mut out, Domain::BirthYear, &y.to_string());
-        }
-        for l in &last_c {
-            for f in &first_c {
-                for p in &postals {
-                    let k = join(&mut cache.scratch, &[l, f, p]);
-                    out.prints.push((
-                        Domain::BlockNamesPostal,
-                        self.fp(Domain::BlockNamesPostal, k),
-                    ));
-                }
-            }
-        }
-        // The phonetic key needs an exact birth year (not one guessed from an age).
-        for b in &births {
-            for l in &last_ph {
-                for f in &first_ph {
-                    let y = b.year.to_string();
-                    let k = join(&mut cache.scratch, &[l, f, &y]);
-                    out.prints
-                        .push((Domain::BlockPhonetic, self.fp(Domain::BlockPhonetic, k)));
-                }
-            }
-        }
-        out.email_spells_name = locals.iter().any(|l| {
-            last_c
+        let names = self.names(&parts, cache, &mut out);
+        out.places_independent = parts.places_independent(cache);
+        self.blocking_keys(&parts, &names, cache, &mut out);
+        self.address(&parts, cache, &mut out);
+        out.email_spells_name = parts.locals.iter().any(|l| {
+            names
+                .last
                 .iter()
-                .chain(&first_c)
+                .chain(&names.first)
                 .any(|n| n.len() >= 3 && l.contains(n.as_str()))
         });
         out.prints.sort_unstable();
@@ -547,260 +371,375 @@ impl Fingerprinter {
         out.names.dedup();
         out
     }
-}
 
-/// Normal forms and fingerprints of one name.
-#[derive(Debug, Clone, Default)]
-pub struct NameInfo {
-    pub canonical: String,
-    /// Folded words, space-separated.
-    pub words: String,
-    pub exact: Fp,
-    pub core: Fp,
-    pub phonetic: String,
-    pub phonetic_fp: Option<Fp>,
-}
-
-const CACHE_LIMIT: usize = 100_000;
-
-/// A per-thread cache of fingerprints for values that repeat across rows (names, towns, postal
-/// codes, years, sex): callers processing many rows keep one per thread. Bounded: a map is
-/// cleared when it reaches 100 000 entries.
-#[derive(Default)]
-pub struct Cache {
-    values: Vec<FxHashMap<String, Fp>>,
-    raw: Vec<FxHashMap<String, Option<Fp>>>,
-    names: [FxHashMap<String, NameInfo>; 2],
-    scratch: String,
-    /// Put every row's names in [`RowPrints::names`] (lookups), not only those this cache
-    /// has not seen yet (enrolment, which collects each distinct name once).
-    every_name: bool,
-}
-
-/// `parts` joined by `|` into `buf`.
-fn join<'a>(buf: &'a mut String, parts: &[&str]) -> &'a str {
-    buf.clear();
-    for (i, p) in parts.iter().enumerate() {
-        if i > 0 {
-            buf.push('|');
-        }
-        buf.push_str(p);
-    }
-    buf
-}
-
-impl Cache {
-    /// A cache for fingerprinting rows to look them up: every row lists all its names.
-    pub fn for_lookup() -> Cache {
-        Cache {
-            every_name: true,
-            ..Cache::default()
-        }
-    }
-
-    fn get(&mut self, f: &Fingerprinter, d: Domain, v: &str) -> Fp {
-        let i = d as usize;
-        if self.values.len() <= i {
-            self.values.resize_with(i + 1, FxHashMap::default);
-        }
-        let m = &mut self.values[i];
-        if let Some(fp) = m.get(v) {
-            return *fp;
-        }
-        if m.len() >= CACHE_LIMIT {
-            m.clear();
-        }
-        let fp = f.fp(d, v);
-        m.insert(v.to_string(), fp);
-        fp
-    }
-
-    /// The fingerprint of a raw value whose canonical form `canon` computes (cached by the raw
-    /// value, so the normalisation runs once per distinct spelling).
-    fn raw(
-        &mut self,
-        f: &Fingerprinter,
-        d: Domain,
-        raw: &str,
-        canon: impl FnOnce(&str) -> Option<String>,
-    ) -> Option<Fp> {
-        let i = d as usize;
-        if self.raw.len() <= i {
-            self.raw.resize_with(i + 1, FxHashMap::default);
-        }
-        let m = &mut self.raw[i];
-        if let Some(fp) = m.get(raw) {
-            return *fp;
-        }
-        if m.len() >= CACHE_LIMIT {
-            m.clear();
-        }
-        let fp = canon(raw).map(|c| f.fp(d, &c));
-        m.insert(raw.to_string(), fp);
-        fp
-    }
-
-    /// The name's forms and whether this cache had not seen it yet.
-    fn name(&mut self, f: &Fingerprinter, kind: NameKind, raw: &str) -> (&NameInfo, bool) {
-        let m = &mut self.names[kind as usize];
-        let new = !m.contains_key(raw);
-        if new {
-            if m.len() >= CACHE_LIMIT {
-                m.clear();
+    /// Phase 1 of [`Fingerprinter::row_cached`]: the fingerprints of one present value, and
+    /// what later phases combine (names, dates, places) kept in `parts`.
+    fn cell(
+        &self,
+        ty: ColumnType,
+        v: &str,
+        age_ref: Option<Ymd>,
+        cache: &mut Cache,
+        out: &mut RowPrints,
+        parts: &mut Parts,
+    ) {
+        use ColumnType as T;
+        let push = |out: &mut RowPrints, d: Domain, c: Option<String>| {
+            if let Some(c) = c {
+                out.prints.push((d, self.fp(d, &c)));
             }
-            let words = text::fold(raw);
-            let canonical: String = words.chars().filter(|c| !c.is_whitespace()).collect();
-            let (exact_d, _) = kind.domains();
-            let phonetic = name::phonetic(raw);
-            let info = NameInfo {
-                exact: f.fp(exact_d, &canonical),
-                core: if kind == NameKind::Last {
-                    f.fp(Domain::LastCore, &name::core(raw))
+        };
+        match ty {
+            T::Nir => push(
+                out,
+                Domain::Nir,
+                nir::parse(v).map(|n| n.as_str().to_string()),
+            ),
+            T::Email => {
+                if let Some(e) = email::normalize(v) {
+                    parts.locals.push(email_local_letters(&e));
+                    push(out, Domain::Email, Some(e));
+                }
+            }
+            T::Phone => push(out, Domain::Phone, phone::normalize(v)),
+            T::Iban => push(out, Domain::Iban, iban::normalize(v)),
+            T::Identifier => {
+                if let Some(id) = ident::normalize(v) {
+                    for h in identifier_halves(&id) {
+                        push(out, Domain::IdentifierHalf, Some(h));
+                    }
+                    push(out, Domain::Identifier, Some(id));
+                }
+            }
+            T::LastName => parts.lasts.push(v.to_string()),
+            T::FirstName => parts.firsts.push(v.to_string()),
+            T::FullName => {
+                if let Some((f, l)) = split_full_name(v) {
+                    parts.firsts.push(f);
+                    parts.lasts.push(l);
                 } else {
-                    0
-                },
-                phonetic_fp: (!phonetic.is_empty()).then(|| {
-                    f.fp(
-                        if kind == NameKind::Last {
-                            Domain::LastPhonetic
-                        } else {
-                            Domain::FirstPhonetic
-                        },
-                        &phonetic,
-                    )
-                }),
-                phonetic,
-                canonical,
-                words,
-            };
-            m.insert(raw.to_string(), info);
+                    let fp = cache.get(self, Domain::NameTokens, &name::tokens(v));
+                    out.prints.push((Domain::NameTokens, fp));
+                }
+            }
+            T::BirthDate => parts.births.extend(date::parse(v)),
+            T::Age => {
+                if let (Some(at), Ok(a)) = (age_ref, v.parse::<i32>()) {
+                    if (0..=120).contains(&a) {
+                        parts.years.push(at.year - a);
+                        parts.years.push(at.year - a - 1);
+                    }
+                }
+            }
+            T::Sex => {
+                if let Some(fp) = cache.raw(self, Domain::Sex, v, |v| {
+                    canonical_sex(v).map(str::to_string)
+                }) {
+                    out.prints.push((Domain::Sex, fp));
+                }
+            }
+            T::PostalCode => {
+                if let Some(p) = canonical_postal_code(v) {
+                    let fp = cache.get(self, Domain::PostalCode, &p);
+                    out.prints.push((Domain::PostalCode, fp));
+                    cache.place(NameKind::Postal, &p, out);
+                    parts.postals.push(p);
+                }
+            }
+            T::Commune => {
+                if let Some(c) = canonical_commune(v) {
+                    let fp = cache.get(self, Domain::Commune, &c);
+                    out.prints.push((Domain::Commune, fp));
+                    cache.place(NameKind::Town, &c, out);
+                    parts.communes.push(c);
+                    parts.commune_raw.push(v.to_string());
+                }
+            }
+            T::InseeCode => {
+                let c = v.to_ascii_uppercase();
+                if c.len() == 5 {
+                    out.prints
+                        .push((Domain::Insee, cache.get(self, Domain::Insee, &c)));
+                }
+            }
+            T::Address => {
+                let words: Vec<String> = text::fold(v)
+                    .split(' ')
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                if !words.is_empty() {
+                    parts.address.push(words);
+                }
+            }
+            _ => {}
         }
-        (&m[raw], new)
     }
+
+    /// Phase 2: name fingerprints (exact, core, phonetic) and the sorted name tokens.
+    fn names(&self, parts: &Parts, cache: &mut Cache, out: &mut RowPrints) -> Names {
+        let mut n = Names::default();
+        let every_name = cache.every_name;
+        for (kind, raws) in [
+            (NameKind::Last, &parts.lasts),
+            (NameKind::First, &parts.firsts),
+        ] {
+            for l in raws {
+                let (info, new) = cache.name(self, kind, l);
+                if info.canonical.is_empty() {
+                    continue;
+                }
+                let (exact_d, _) = kind.domains();
+                out.prints.push((exact_d, info.exact));
+                if kind == NameKind::Last {
+                    out.prints.push((Domain::LastCore, info.core));
+                }
+                let ph_d = match kind {
+                    NameKind::Last => Domain::LastPhonetic,
+                    _ => Domain::FirstPhonetic,
+                };
+                if let Some(p) = info.phonetic_fp {
+                    out.prints.push((ph_d, p));
+                }
+                if new || every_name {
+                    out.names.push((kind, info.canonical.clone()));
+                }
+                let (canon, exact, ph) = match kind {
+                    NameKind::Last => (&mut n.last, &mut n.last_fp, &mut n.last_ph),
+                    _ => (&mut n.first, &mut n.first_fp, &mut n.first_ph),
+                };
+                canon.push(info.canonical.clone());
+                exact.push(info.exact);
+                if info.phonetic_fp.is_some() {
+                    ph.push(info.phonetic.clone());
+                }
+            }
+        }
+        let mut words: Vec<&str> = Vec::new();
+        for l in &parts.lasts {
+            for f in &parts.firsts {
+                words.clear();
+                for (k, raw) in [(0, l), (1, f)] {
+                    words.extend(
+                        cache.names[k]
+                            .get(raw.as_str())
+                            .iter()
+                            .flat_map(|i| i.words.split(' ')),
+                    );
+                }
+                words.retain(|w| !w.is_empty());
+                words.sort_unstable();
+                let t = words.join(" ");
+                out.prints
+                    .push((Domain::NameTokens, self.fp(Domain::NameTokens, &t)));
+            }
+        }
+        n
+    }
+
+    /// Phase 3: birth dates and years, and the blocking keys that combine names with a birth
+    /// date, a postal code or a town.
+    fn blocking_keys(&self, parts: &Parts, n: &Names, cache: &mut Cache, out: &mut RowPrints) {
+        let mut years = parts.years.clone();
+        for b in &parts.births {
+            let iso = b.iso();
+            let birth_fp = cache.get(self, Domain::BirthDate, &iso);
+            out.prints.push((Domain::BirthDate, birth_fp));
+            years.push(b.year);
+            // Keyed by the name's fingerprint, so that linking can form the key of a name one
+            // edit away from the row's (found in a segment's neighbourhood table).
+            for (d, fps) in [
+                (Domain::BlockLastNearBirth, &n.last_fp),
+                (Domain::BlockFirstNearBirth, &n.first_fp),
+            ] {
+                for name_fp in fps {
+                    out.prints.push((d, self.pair_key(d, *name_fp, birth_fp)));
+                }
+            }
+            // The keys of format 1 and 2 segments, for lookups only (enrolment writes the
+            // near-birth keys above instead).
+            if cache.every_name {
+                for (d, names) in [
+                    (Domain::BlockLastBirth, &n.last),
+                    (Domain::BlockFirstBirth, &n.first),
+                ] {
+                    for l in names {
+                        let k = join(&mut cache.scratch, &[l, &iso]);
+                        out.prints.push((d, self.fp(d, k)));
+                    }
+                }
+            }
+        }
+        years.sort_unstable();
+        years.dedup();
+        for y in &years {
+            let fp = cache.get(self, Domain::BirthYear, &y.to_string());
+            out.prints.push((Domain::BirthYear, fp));
+        }
+        // Names + town: always enrolled; looked up when the row has no postal code or a
+        // foreign one (beside a French postal code, names + postal code finds the same persons).
+        let no_town = cache.every_name && !parts.postals.is_empty() && !out.places_independent;
+        let communes: &[String] = if no_town { &[] } else { &parts.communes };
+        for l in &n.last {
+            for f in &n.first {
+                for (d, places) in [
+                    (Domain::BlockNamesPostal, &parts.postals[..]),
+                    (Domain::BlockNamesCommune, communes),
+                ] {
+                    for p in places {
+                        let k = join(&mut cache.scratch, &[l, f, p]);
+                        out.prints.push((d, self.fp(d, k)));
+                    }
+                }
+            }
+        }
+        // The phonetic key needs an exact birth year (not one guessed from an age).
+        for b in &parts.births {
+            for l in &n.last_ph {
+                for f in &n.first_ph {
+                    let y = b.year.to_string();
+                    let k = join(&mut cache.scratch, &[l, f, &y]);
+                    out.prints
+                        .push((Domain::BlockPhonetic, self.fp(Domain::BlockPhonetic, k)));
+                }
+            }
+        }
+    }
+
+    /// Phase 4: the address, its columns joined in order — exact (folded) and as sorted word
+    /// sets of the whole and of each column ([`Fingerprinter::words_key`]); its words go to the
+    /// segment's neighbourhood table for one-edit comparisons.
+    fn address(&self, parts: &Parts, cache: &mut Cache, out: &mut RowPrints) {
+        if parts.address.is_empty() {
+            return;
+        }
+        let whole: Vec<&str> = parts.address.iter().flatten().map(String::as_str).collect();
+        let a = whole.join(" ");
+        out.prints
+            .push((Domain::Address, self.fp(Domain::Address, &a)));
+        let mut keys = vec![self.words_key(&self.word_fps(whole.iter().copied()))];
+        if parts.address.len() > 1 {
+            for p in &parts.address {
+                keys.push(self.words_key(&self.word_fps(p.iter().map(String::as_str))));
+            }
+        }
+        out.prints
+            .extend(keys.into_iter().map(|k| (Domain::AddressTokens, k)));
+        for w in whole {
+            cache.place(NameKind::Word, w, out);
+        }
+        out.address = parts.address.clone();
+    }
+
+    /// The fingerprints of address words (in [`Domain::AddressWord`]), sorted.
+    pub fn word_fps<'w>(&self, words: impl Iterator<Item = &'w str>) -> Vec<Fp> {
+        let mut fps: Vec<Fp> = words.map(|w| self.fp(Domain::AddressWord, w)).collect();
+        fps.sort_unstable();
+        fps
+    }
+
+    /// The [`Domain::AddressTokens`] key of a set of word fingerprints (sorted first, so the
+    /// order of words does not matter).
+    pub fn words_key(&self, words: &[Fp]) -> Fp {
+        let mut sorted = words.to_vec();
+        sorted.sort_unstable();
+        let bytes: Vec<u8> = sorted.iter().flat_map(|f| f.to_be_bytes()).collect();
+        self.fp_bytes(Domain::AddressTokens, &bytes)
+    }
+
+    /// A blocking key made of two fingerprints (a name's and a birth date's).
+    pub fn pair_key(&self, d: Domain, a: Fp, b: Fp) -> Fp {
+        let mut bytes = [0u8; 32];
+        bytes[..16].copy_from_slice(&a.to_be_bytes());
+        bytes[16..].copy_from_slice(&b.to_be_bytes());
+        self.fp_bytes(d, &bytes)
+    }
+}
+
+/// Identifiers with fewer characters have no halves (a half of two would be held by too many).
+pub const MIN_HALVES: usize = 6;
+
+/// The two halves of a normalised identifier (see [`Domain::IdentifierHalf`]).
+pub fn identifier_halves(id: &str) -> Vec<String> {
+    let n = id.len();
+    if n < MIN_HALVES || !id.is_ascii() {
+        return Vec::new();
+    }
+    vec![
+        format!("H:{}", &id[..n / 2]),
+        format!("T:{}", &id[n - n / 2..]),
+    ]
+}
+
+/// The letters of an e-mail's local part, upper case (`marie.martin56` → `MARIEMARTIN`).
+fn email_local_letters(e: &str) -> String {
+    e.split('@')
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(char::is_ascii_alphabetic)
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+/// What the phases of [`Fingerprinter::row_cached`] combine: the row's names, dates and places.
+#[derive(Default)]
+struct Parts {
+    lasts: Vec<String>,
+    firsts: Vec<String>,
+    births: Vec<Ymd>,
+    years: Vec<i32>,
+    postals: Vec<String>,
+    communes: Vec<String>,
+    commune_raw: Vec<String>,
+    /// Folded words of each address column, in column order.
+    address: Vec<Vec<String>>,
+    /// Letters of the e-mails' local parts.
+    locals: Vec<String>,
+}
+
+impl Parts {
+    /// Whether the row's postal code and town are not a French pair (a foreign postcode or
+    /// town): then one does not imply the other and both count. Only asked of rows with both.
+    fn places_independent(&self, cache: &mut Cache) -> bool {
+        if self.postals.is_empty() || self.communes.is_empty() {
+            return false;
+        }
+        let r = refdata::get();
+        self.postals.iter().any(|p| !r.is_postal_code(p))
+            || self.commune_raw.iter().any(|c| {
+                !cache.is_french_town(c, |c| r.is_commune(c) || r.is_commune(&commune_words(c)))
+            })
+    }
+}
+
+/// A commune name folded with its words spelt out as in the INSEE list (`ST-ORENS CEDEX` →
+/// `SAINT ORENS`), for the dictionary lookup.
+fn commune_words(v: &str) -> String {
+    let f = text::fold(v);
+    let mut words: Vec<&str> = Vec::new();
+    for w in f.split(' ') {
+        match w {
+            "ST" => words.push("SAINT"),
+            "STE" => words.push("SAINTE"),
+            "CEDEX" => break,
+            w if w.is_empty() || w.bytes().all(|b| b.is_ascii_digit()) => {}
+            w => words.push(w),
+        }
+    }
+    words.join(" ")
+}
+
+/// A row's canonical names, their exact fingerprints and phonetic codes.
+#[derive(Default)]
+struct Names {
+    last: Vec<String>,
+    first: Vec<String>,
+    last_fp: Vec<Fp>,
+    first_fp: Vec<Fp>,
+    last_ph: Vec<String>,
+    first_ph: Vec<String>,
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::Key;
-    use ColumnType as T;
-
-    fn fpr() -> Fingerprinter {
-        Fingerprinter::new(&Key::from_bytes([7; 32]))
-    }
-
-    #[test]
-    fn domains_separate_and_keys_matter() {
-        let f = fpr();
-        assert_ne!(
-            f.fp(Domain::LastExact, "MARTIN"),
-            f.fp(Domain::FirstExact, "MARTIN")
-        );
-        let g = Fingerprinter::new(&Key::from_bytes([8; 32]));
-        assert_ne!(
-            f.fp(Domain::LastExact, "MARTIN"),
-            g.fp(Domain::LastExact, "MARTIN")
-        );
-        let long = "X".repeat(500);
-        assert_eq!(f.fp(Domain::Address, &long), f.fp(Domain::Address, &long));
-        assert_ne!(
-            f.fp(Domain::Address, &long),
-            f.fp(Domain::Address, &long[1..])
-        );
-        for (i, d) in Domain::ALL.iter().enumerate() {
-            assert!(Domain::ALL[..i].iter().all(|e| e.bit() != d.bit()));
-        }
-    }
-
-    #[test]
-    fn format_drift_gives_the_same_prints() {
-        let f = fpr();
-        let a = f.row(
-            &[
-                (T::Nir, "1 82 08 31 184 779 79"),
-                (T::Email, " Martin.Vincent@SFR.fr"),
-                (T::Phone, "06 63 26 44 24"),
-                (T::LastName, "Martin"),
-                (T::FirstName, "Vincent"),
-                (T::BirthDate, "02/08/1982"),
-                (T::PostalCode, "31130"),
-                (T::Commune, "St-Orens"),
-                (T::Sex, "M."),
-            ],
-            None,
-        );
-        let b = f.row(
-            &[
-                (T::Sex, "1"),
-                (T::Commune, "SAINT ORENS"),
-                (T::PostalCode, "31130"),
-                (T::BirthDate, "1982-08-02"),
-                (T::FirstName, "VINCENT"),
-                (T::LastName, "MARTIN"),
-                (T::Phone, "+33663264424"),
-                (T::Email, "martin.vincent@sfr.fr"),
-                (T::Nir, "182083118477979"),
-            ],
-            None,
-        );
-        assert_eq!(a, b);
-        assert!(a.of(Domain::BlockNamesPostal).count() == 1);
-        assert!(a.present() & Domain::Nir.bit() != 0);
-        // A full name splits on the first-name dictionary into the same names.
-        let c = f.row(&[(T::FullName, "Vincent MARTIN")], None);
-        assert_eq!(
-            c.of(Domain::LastExact).next(),
-            a.of(Domain::LastExact).next()
-        );
-        assert_eq!(
-            c.of(Domain::NameTokens).next(),
-            a.of(Domain::NameTokens).next()
-        );
-    }
-
-    #[test]
-    fn ages_give_two_birth_years() {
-        let f = fpr();
-        let at = date::parse("2023-06-15");
-        let r = f.row(&[(T::Age, "40")], at);
-        assert_eq!(r.of(Domain::BirthYear).count(), 2);
-        let y = f.row(&[(T::BirthDate, "1982-08-02")], None);
-        let y82 = y.of(Domain::BirthYear).next().unwrap();
-        assert!(r.of(Domain::BirthYear).any(|x| x == y82));
-        assert!(f.row(&[(T::Age, "40")], None).prints.is_empty());
-    }
-
-    #[test]
-    fn invalid_values_give_nothing() {
-        let f = fpr();
-        let r = f.row(
-            &[
-                (T::Nir, "182083118477978"),
-                (T::Email, "nope"),
-                (T::Phone, "12"),
-                (T::BirthDate, "31/02/1990"),
-                (T::PostalCode, "ABCDE"),
-                (T::LastName, "  "),
-            ],
-            None,
-        );
-        assert!(r.prints.is_empty(), "{r:?}");
-    }
-
-    #[test]
-    fn communes_and_postal_codes() {
-        assert_eq!(
-            canonical_commune("Saint-Étienne CEDEX 2").as_deref(),
-            Some("SAINTETIENNE")
-        );
-        assert_eq!(
-            canonical_commune("ST ETIENNE").as_deref(),
-            Some("SAINTETIENNE")
-        );
-        assert_eq!(canonical_commune("Paris 11e").as_deref(), Some("PARIS"));
-        assert_eq!(canonical_postal_code("1000").as_deref(), Some("01000"));
-        assert_eq!(canonical_postal_code("123"), None);
-        assert_eq!(canonical_sex("Mme"), Some("2"));
-        assert_eq!(canonical_sex("x"), None);
-    }
-}
+mod tests;

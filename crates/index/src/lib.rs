@@ -13,6 +13,7 @@
 //!   for analysis, with the [`ContextKey`] that decrypts the segments' context attribute
 //!   ([`context`]).
 
+mod canonical;
 mod catalog;
 pub mod context;
 mod enroll;

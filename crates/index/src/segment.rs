@@ -905,5 +905,13 @@ pub fn prefetch_bytes(b: &[u8]) {
 
 /// Whether `d` is held in postings (deletion variants live in the names table instead).
 pub fn in_postings(d: Domain) -> bool {
-    !matches!(d, Domain::LastDeletion | Domain::FirstDeletion)
+    !matches!(
+        d,
+        Domain::LastDeletion
+            | Domain::FirstDeletion
+            | Domain::CommuneDeletion
+            | Domain::PostalDeletion
+            | Domain::AddressWord
+            | Domain::AddressWordDeletion
+    )
 }

@@ -12,19 +12,25 @@
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use leaktrace_index::segment::{postings_batch, prefetch_bytes};
+use leaktrace_index::segment::postings_batch;
 use leaktrace_index::{Domain, Fp, Index, NameKind, Postings, RowPrints, Segment};
 use serde::Serialize;
 
 use crate::{estimate, Comparison, EmOptions, Field, Model, MISSING};
+
+mod blocking;
+mod text;
 
 /// Where a level's evidence comes from.
 #[derive(Debug, Clone, Copy)]
 pub enum Level {
     /// The row and the person share a fingerprint of this domain.
     Same(Domain),
-    /// The row's name is one edit away from one of the person's names.
+    /// The row's name (or town, or postal code) is one edit away from one of the person's.
     OneEdit(NameKind),
+    /// The row's address becomes one of the person's address word sets with this many word
+    /// changes: a word dropped, or replaced by a word one edit away (see `text.rs`).
+    Words(u8),
 }
 
 /// A compared field: its levels, best first (disagree is implicit, last), each with the u of the
@@ -41,11 +47,11 @@ pub struct FieldDef {
     pub max_disagree_m: f64,
 }
 
-use Level::{OneEdit, Same};
+use Level::{OneEdit, Same, Words};
 
 /// The compared fields. u at the exact level comes from term frequencies (the listed value is
 /// the fallback when the value is in no segment).
-pub const FIELDS: [FieldDef; 12] = [
+pub const FIELDS: [FieldDef; 13] = [
     FieldDef {
         name: "nir",
         levels: &[("exact", Same(Domain::Nir), 1e-7, 1.0)],
@@ -96,13 +102,19 @@ pub const FIELDS: [FieldDef; 12] = [
     },
     FieldDef {
         name: "postal_code",
-        levels: &[("exact", Same(Domain::PostalCode), 2e-4, 1.0)],
+        levels: &[
+            ("exact", Same(Domain::PostalCode), 2e-4, 1.0),
+            ("one_edit", OneEdit(NameKind::Postal), 2e-3, 0.05),
+        ],
         identifier: false,
         max_disagree_m: 0.2,
     },
     FieldDef {
         name: "commune",
-        levels: &[("exact", Same(Domain::Commune), 2e-4, 1.0)],
+        levels: &[
+            ("exact", Same(Domain::Commune), 2e-4, 1.0),
+            ("one_edit", OneEdit(NameKind::Town), 1e-3, 0.05),
+        ],
         identifier: false,
         max_disagree_m: 0.2,
     },
@@ -126,9 +138,23 @@ pub const FIELDS: [FieldDef; 12] = [
     },
     FieldDef {
         name: "address",
-        levels: &[("exact", Same(Domain::Address), 1e-6, 1.0)],
+        levels: &[
+            ("exact", Same(Domain::Address), 1e-6, 1.0),
+            ("token", Same(Domain::AddressTokens), 2e-6, 0.2),
+            ("one_edit", Words(1), 1e-5, 0.2),
+            ("two_edits", Words(2), 1e-4, 0.1),
+        ],
         identifier: false,
         max_disagree_m: 0.5,
+    },
+    FieldDef {
+        name: "identifier",
+        levels: &[
+            ("exact", Same(Domain::Identifier), 1e-7, 1.0),
+            ("half", Same(Domain::IdentifierHalf), 1e-3, 0.2),
+        ],
+        identifier: true,
+        max_disagree_m: 0.2,
     },
 ];
 
@@ -288,8 +314,12 @@ struct Prepared<'a> {
     /// Per identifier field: persons holding the row's value, (segment, ordinal).
     holders: Vec<Vec<(usize, u32)>>,
     email_spells_name: bool,
+    /// The row's postal code and town are not a French pair: both count.
+    places_independent: bool,
     /// The row's names, for one-edit neighbourhoods.
     names: Vec<(NameKind, String)>,
+    /// The row's address words per column (see [`RowPrints::address`]).
+    address: Vec<Vec<String>>,
 }
 
 impl<'a> Prepared<'a> {
@@ -308,6 +338,12 @@ enum LevelFps {
         exact: Vec<Fp>,
         per: Vec<std::cell::OnceCell<Vec<Fp>>>,
     },
+    /// Address word-set variants with this many changes, per segment (only those the
+    /// segment holds), formed only when a candidate needs them.
+    Words {
+        edits: u8,
+        per: Vec<std::cell::OnceCell<Vec<Fp>>>,
+    },
 }
 
 /// The postings of an exact value in one segment: asked in a batch (index in it), or known
@@ -315,6 +351,16 @@ enum LevelFps {
 enum Lookup<'a> {
     Asked(usize),
     Known(Postings<'a>),
+}
+
+/// Whether a fuzzy level applies to the row: towns and postal codes one edit away only count
+/// for foreign places (French postal codes one edit apart are other real places nearby, and
+/// French towns are checked against their postal code).
+fn level_applies(level: Level, prep: &Prepared<'_>) -> bool {
+    match level {
+        OneEdit(NameKind::Town | NameKind::Postal) => prep.places_independent,
+        _ => true,
+    }
 }
 
 /// Bit of segment `si` in a set of segments (segments from the 64th on share the last bit).
@@ -326,6 +372,7 @@ fn domains_of(f: &FieldDef) -> impl Iterator<Item = Domain> + '_ {
     f.levels.iter().map(|l| match l.1 {
         Same(d) => d,
         OneEdit(k) => k.domains().0,
+        Words(_) => Domain::AddressTokens,
     })
 }
 
@@ -372,6 +419,12 @@ impl<'a> Linker<'a> {
                                 .collect(),
                         });
                     }
+                    Words(edits) => lv.push(LevelFps::Words {
+                        edits,
+                        per: (0..segs.len())
+                            .map(|_| std::cell::OnceCell::new())
+                            .collect(),
+                    }),
                 }
             }
             // Birth year alone (an age) still makes the field present.
@@ -436,7 +489,9 @@ impl<'a> Linker<'a> {
             tf,
             holders,
             email_spells_name: p.email_spells_name,
+            places_independent: p.places_independent,
             names: p.names.clone(),
+            address: p.address.clone(),
         };
         // Term frequency of the exact value in the largest segment (the population).
         if let Some(big) = big {
@@ -487,129 +542,6 @@ impl<'a> Linker<'a> {
         near
     }
 
-    /// Candidate persons of a row: id → locations (segment, ordinal) in every segment holding them.
-    ///
-    /// Hits are counted per (segment, ordinal) — no id is read for the thousands of persons a
-    /// common block holds — then the best are resolved to ids, merged across segments, and
-    /// located in the other segments through their id tables.
-    ///
-    /// Also returns the postings of the row's identifiers (NIR, e-mail, phone, IBAN) per
-    /// segment, looked up for blocking and needed again to compare.
-    fn candidates(&self, p: &RowPrints) -> (Vec<(String, Locations)>, Known<'a>) {
-        let segs: &'a [(leaktrace_index::SnapshotInfo, Segment)] = &self.index.snapshots;
-        let mut reqs: Vec<(&'a Segment, Fp)> = Vec::new();
-        let mut seg_of: Vec<(usize, Domain)> = Vec::new();
-        for (d, fp) in &p.prints {
-            if !d.is_blocking() {
-                continue;
-            }
-            for (si, (_, seg)) in segs.iter().enumerate() {
-                if seg.has_domain(*d) {
-                    reqs.push((seg, *fp));
-                    seg_of.push((si, *d));
-                }
-            }
-        }
-        let found = postings_batch(&reqs);
-        let known: Known<'a> = seg_of
-            .iter()
-            .zip(&reqs)
-            .zip(&found)
-            .filter(|(((_, d), _), _)| {
-                matches!(
-                    d,
-                    Domain::Nir | Domain::Email | Domain::Phone | Domain::Iban
-                )
-            })
-            .map(|(((si, _), (_, fp)), post)| (*si, *fp, *post))
-            .collect();
-        let mut blocks: Vec<(usize, Postings<'a>)> = seg_of
-            .into_iter()
-            .map(|(si, _)| si)
-            .zip(found)
-            .filter(|(_, post)| !post.is_empty() && post.len() <= MAX_BLOCK)
-            .collect();
-        // Small blocks first. A large block (a common name) only adds to the counts of the
-        // persons small blocks found — unless they found none.
-        blocks.sort_by_key(|(si, post)| (post.len(), *si));
-        let mut hits: FxHashMap<(usize, u32), u32> = FxHashMap::default();
-        for (si, post) in blocks {
-            if post.len() <= SMALL_BLOCK || hits.is_empty() {
-                for o in post.iter() {
-                    *hits.entry((si, o)).or_default() += 1;
-                }
-            } else {
-                for ((s, o), n) in hits.iter_mut() {
-                    if *s == si && post.contains(*o) {
-                        *n += 1;
-                    }
-                }
-            }
-        }
-        let mut ranked: Vec<((usize, u32), u32)> = hits.into_iter().collect();
-        ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        // Within one segment too, far fewer shared keys than the best cannot win.
-        let top = ranked.first().map_or(0, |r| r.1);
-        ranked.retain(|r| 2 * r.1 >= top);
-        ranked.truncate(MAX_CANDIDATES * segs.len().max(1));
-        // Merge a person's hits across segments by id. Each step's memory is requested for
-        // all of them before it is read.
-        for ((si, o), _) in &ranked {
-            segs[*si].1.prefetch_id(*o);
-        }
-        let ids: Vec<&'a [u8]> = ranked
-            .iter()
-            .map(|((si, o), _)| {
-                let id = segs[*si].1.id_bytes(*o);
-                prefetch_bytes(id);
-                id
-            })
-            .collect();
-        let mut by_id: Vec<(&'a [u8], u32, Locations)> = Vec::new();
-        let mut pos: FxHashMap<&[u8], usize> = FxHashMap::default();
-        for (((si, o), n), id) in ranked.into_iter().zip(ids) {
-            match pos.get(id) {
-                Some(&i) => {
-                    by_id[i].1 += n;
-                    by_id[i].2.push((si, o));
-                }
-                None => {
-                    pos.insert(id, by_id.len());
-                    by_id.push((id, n, vec![(si, o)]));
-                }
-            }
-        }
-        by_id.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        // A person sharing four blocking keys with the row leaves no chance to the hundreds
-        // sharing one common name: keep those with at least half the best count.
-        let best = by_id.first().map_or(0, |c| c.1);
-        by_id.retain(|c| 2 * c.1 >= best);
-        by_id.truncate(MAX_CANDIDATES);
-        // Locate each candidate in the segments where blocking did not find them.
-        let mut cands: Vec<(String, Locations)> = by_id
-            .into_iter()
-            .map(|(id, _, locs)| (String::from_utf8_lossy(id).into_owned(), locs))
-            .collect();
-        for (id, locs) in &cands {
-            for (si, (_, seg)) in segs.iter().enumerate() {
-                if !locs.iter().any(|l| l.0 == si) {
-                    seg.prefetch_ordinal(id);
-                }
-            }
-        }
-        for (id, locs) in &mut cands {
-            for (si, (_, seg)) in segs.iter().enumerate() {
-                if !locs.iter().any(|l| l.0 == si) {
-                    if let Some(o) = seg.ordinal(id) {
-                        locs.push((si, o));
-                    }
-                }
-            }
-            locs.sort_unstable();
-        }
-        (cands, known)
-    }
-
     fn compare(
         &self,
         prep: &Prepared<'a>,
@@ -633,6 +565,9 @@ impl<'a> Linker<'a> {
                 level = 0;
             } else {
                 'levels: for (li, fps) in prep.levels[fi].iter().enumerate().skip(1) {
+                    if !level_applies(f.levels[li].1, prep) {
+                        continue;
+                    }
                     for v in versions.iter().filter(|v| v.held & bit != 0) {
                         let si = usize::from(v.snapshot);
                         let Some(&(_, o)) = locs.iter().find(|l| l.0 == si) else {
@@ -643,6 +578,9 @@ impl<'a> Linker<'a> {
                             LevelFps::Same(v) => v,
                             LevelFps::PerSegment { kind, exact, per } => {
                                 per[si].get_or_init(|| self.neighbours(prep, *kind, exact, seg))
+                            }
+                            LevelFps::Words { edits, per } => {
+                                per[si].get_or_init(|| self.address_variants(prep, *edits, seg))
                             }
                         };
                         if list.iter().any(|fp| seg.postings(*fp).contains(o)) {
@@ -674,7 +612,10 @@ impl<'a> Linker<'a> {
         // A move changes both the postal code and the commune: one event, counted once.
         let (pc, cm) = (idx("postal_code"), idx("commune"));
         let disagree = |fi: usize| usize::from(out[fi]) == FIELDS[fi].levels.len();
-        if (out[pc] == 0 && out[cm] == 0) || (disagree(pc) && disagree(cm)) {
+        // Not so for a foreign postcode and town (or a town outside the postal code's list):
+        // each is its own evidence.
+        let dependent = !prep.places_independent;
+        if dependent && ((out[pc] == 0 && out[cm] == 0) || (disagree(pc) && disagree(cm))) {
             out[cm] = MISSING;
         }
         (out, foreign, versions)

@@ -1,4 +1,4 @@
-//! Calendar dates as they appear in files: `1982-08-02`, `02/08/1982`, `02-08-1982`,
+//! Calendar dates as they appear in files: `1982-08-02`, `1982/08/02`, `02/08/1982`, `02-08-1982`,
 //! `02.08.1982`, `19820802`, with an optional time part (`1982-08-02T00:00:00`, `… 00:00:00`).
 
 /// A calendar date (proleptic Gregorian).
@@ -65,16 +65,33 @@ fn days_in_month(y: i32, m: u32) -> u32 {
 
 /// Parse a date in the usual French and ISO layouts; `None` when it is not a real date
 /// between 1900 and 2100. Day-first is assumed for `dd/mm/yyyy` (the French convention).
+///
+/// Layouts: year first or last, split by `-`, `/` or `.` (`1982-08-02`, `1982/08/02`,
+/// `1982.08.02`, `02/08/1982`, `02-08-1982`, `02.08.1982`, `2/8/1982`), or eight digits
+/// (`19820802`, else `02081982`); an optional time part after `T` or a space
+/// (`1982-08-02T00:00:00`, `02/08/1982 00:00`). Enrolment, analysis and `scan` all read dates
+/// through this function, so a date is the same date whatever its layout.
 pub fn parse(s: &str) -> Option<Ymd> {
     let s = s.trim();
-    // Drop a time part.
-    let s = s.split(['T', ' ']).next().unwrap_or(s);
+    // Drop a time part (it must start with a digit: `2020-01-01 foo` is no date).
+    let s = match s.find(['T', ' ']) {
+        Some(i) => {
+            let rest = s[i + 1..].trim_start();
+            if !rest.starts_with(|c: char| c.is_ascii_digit()) {
+                return None;
+            }
+            &s[..i]
+        }
+        None => s,
+    };
     let (y, m, d) = if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
-        (
-            s[0..4].parse().ok()?,
-            s[4..6].parse().ok()?,
-            s[6..8].parse().ok()?,
-        )
+        let n = |r: std::ops::Range<usize>| s[r].parse::<u32>().ok();
+        let iso = (n(0..4)?, n(4..6)?, n(6..8)?);
+        if valid(iso.0 as i32, iso.1, iso.2) {
+            iso
+        } else {
+            (n(4..8)?, n(2..4)?, n(0..2)?)
+        }
     } else {
         let mut parts = s.split(['/', '-', '.']);
         let (a, b, c) = (parts.next()?, parts.next()?, parts.next()?);
@@ -94,14 +111,17 @@ pub fn parse(s: &str) -> Option<Ymd> {
             return None;
         }
     };
-    let y: i32 = y;
-    let (m, d): (u32, u32) = (m, d);
-    ((1900..=2100).contains(&y) && (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m))
-        .then_some(Ymd {
-            year: y,
-            month: m,
-            day: d,
-        })
+    let y = y as i32;
+    valid(y, m, d).then_some(Ymd {
+        year: y,
+        month: m,
+        day: d,
+    })
+}
+
+/// Whether `y-m-d` is a real date between 1900 and 2100.
+fn valid(y: i32, m: u32, d: u32) -> bool {
+    (1900..=2100).contains(&y) && (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m)
 }
 
 #[cfg(test)]
@@ -123,6 +143,10 @@ mod tests {
             "02.08.1982",
             "19820802",
             "1982-08-02T00:00:00",
+            "1982/08/02",
+            "1982.08.02",
+            "02081982",
+            "02/08/1982 00:00",
             "2/8/1982",
             " 1982-08-02 00:00:00",
         ] {
@@ -137,6 +161,9 @@ mod tests {
             "abc",
             "1982-08-02-01",
             "13/13/2000",
+            "1982-08-02 foo",
+            "19821302",
+            "1982080",
         ] {
             assert_eq!(parse(s), None, "{s}");
         }
@@ -162,6 +189,26 @@ mod tests {
             let ymd = Ymd { year: y, month: m, day: d };
             prop_assert_eq!(parse(&ymd.iso()), Some(ymd));
             prop_assert_eq!(parse(&format!("{d:02}/{m:02}/{y}")), Some(ymd));
+        }
+
+        #[test]
+        fn every_layout_is_the_same_date(days in -25_000i64..47_000, layout in 0usize..9,
+                                         time in proptest::bool::ANY) {
+            let ymd = Ymd::from_days(days);
+            let (y, m, d) = (ymd.year, ymd.month, ymd.day);
+            let s = match layout {
+                0 => format!("{y:04}-{m:02}-{d:02}"),
+                1 => format!("{y:04}/{m:02}/{d:02}"),
+                2 => format!("{y:04}.{m:02}.{d:02}"),
+                3 => format!("{y:04}{m:02}{d:02}"),
+                4 => format!("{d:02}/{m:02}/{y:04}"),
+                5 => format!("{d:02}-{m:02}-{y:04}"),
+                6 => format!("{d:02}.{m:02}.{y:04}"),
+                7 => format!("{d}/{m}/{y}"),
+                _ => format!("{y:04}-{m}-{d}"),
+            };
+            let s = if time { format!("{s} 12:30:00") } else { s };
+            prop_assert_eq!(parse(&s), Some(ymd), "{}", s);
         }
 
         #[test]

@@ -69,9 +69,10 @@ pub fn mask(ty: ColumnType, value: &str) -> String {
                 .split(|c: char| !c.is_ascii_digit())
                 .filter(|p| !p.is_empty())
                 .collect();
-            match digits.iter().find(|p| p.len() == 4) {
-                Some(y) => format!("**/**/{y}"),
-                None => generic(v, 0),
+            match (digits.iter().find(|p| p.len() == 4), crate::date::parse(v)) {
+                (Some(y), _) => format!("**/**/{y}"),
+                (None, Some(d)) => format!("**/**/{}", d.year),
+                (None, None) => generic(v, 0),
             }
         }
         ColumnType::Sex
@@ -111,6 +112,8 @@ mod tests {
         assert_eq!(mask(ColumnType::Phone, "+33612345678"), "06 ** ** ** 78");
         assert_eq!(mask(ColumnType::LastName, "Dupont"), "D***");
         assert_eq!(mask(ColumnType::BirthDate, "12/05/1989"), "**/**/1989");
+        assert_eq!(mask(ColumnType::BirthDate, "19890512"), "**/**/1989");
+        assert_eq!(mask(ColumnType::Identifier, "5304218"), "5***");
         assert_eq!(mask(ColumnType::Password, "hunter2"), "********");
     }
 

@@ -37,6 +37,9 @@ pub enum ColumnType {
     IpAddress,
     /// The organisation's own identifier for a person.
     PersonId,
+    /// Any other identifier of a person: customer or account number, foreign social security
+    /// number, matricule. Compared exactly, after [`crate::ident::normalize`].
+    Identifier,
     Date,
     Number,
     Text,
@@ -45,7 +48,7 @@ pub enum ColumnType {
 
 impl ColumnType {
     /// Every type, in a stable order.
-    pub const ALL: [ColumnType; 27] = [
+    pub const ALL: [ColumnType; 28] = [
         ColumnType::Nir,
         ColumnType::Email,
         ColumnType::Phone,
@@ -69,6 +72,7 @@ impl ColumnType {
         ColumnType::Password,
         ColumnType::IpAddress,
         ColumnType::PersonId,
+        ColumnType::Identifier,
         ColumnType::Date,
         ColumnType::Number,
         ColumnType::Text,
@@ -101,6 +105,7 @@ impl ColumnType {
             ColumnType::Password => "password",
             ColumnType::IpAddress => "ip_address",
             ColumnType::PersonId => "person_id",
+            ColumnType::Identifier => "identifier",
             ColumnType::Date => "date",
             ColumnType::Number => "number",
             ColumnType::Text => "text",

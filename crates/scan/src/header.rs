@@ -11,15 +11,7 @@ pub fn hint(name: &str) -> Option<ColumnType> {
     let joined = f.replace(' ', "");
     let table: &[(&[&str], ColumnType)] = &[
         (
-            &[
-                "NIR",
-                "SECU",
-                "NUMSS",
-                "NSS",
-                "SSN",
-                "SECURITESOCIALE",
-                "NUMSECU",
-            ],
+            &["NIR", "SECU", "NUMSS", "NSS", "SECURITESOCIALE", "NUMSECU"],
             Nir,
         ),
         (
@@ -94,7 +86,12 @@ pub fn hint(name: &str) -> Option<ColumnType> {
             PostalCode,
         ),
         (&["CODEINSEE", "INSEE", "COG", "CODECOMMUNE"], InseeCode),
-        (&["VILLE", "COMMUNE", "CITY", "TOWN", "LOCALITE"], Commune),
+        (
+            &[
+                "VILLE", "COMMUNE", "CITY", "TOWN", "LOCALITE", "SUBURB", "LOCALITY",
+            ],
+            Commune,
+        ),
         (&["ADRESSE", "ADDRESS", "RUE", "STREET"], Address),
         (&["LAT", "LATITUDE"], Latitude),
         (&["LON", "LNG", "LONG", "LONGITUDE"], Longitude),
@@ -139,6 +136,40 @@ pub fn hint(name: &str) -> Option<ColumnType> {
             ],
             PersonId,
         ),
+        (
+            &[
+                "SOCSEC",
+                "SOCSECID",
+                "SOCIALSECURITY",
+                "SOCIALSECURITYNUMBER",
+                "SSN",
+                "ACCOUNT",
+                "ACCOUNTID",
+                "ACCOUNTNUMBER",
+                "CUSTOMER",
+                "CUSTOMERID",
+                "CUSTOMERNUMBER",
+                "CLIENT",
+                "IDCLIENT",
+                "NUMCLIENT",
+                "NUMEROCLIENT",
+                "COMPTE",
+                "NUMCOMPTE",
+                "NUMERO",
+                "NUM",
+                "MEMBER",
+                "MEMBERID",
+                "ADHERENT",
+                "CONTRAT",
+                "CONTRACT",
+                "PASSPORT",
+                "PASSEPORT",
+                "LICENSENUMBER",
+                "EMPLOYEEID",
+                "STAFFID",
+            ],
+            Identifier,
+        ),
     ];
     for (names, ty) in table {
         if names.iter().any(|n| *n == joined) {
@@ -166,5 +197,13 @@ mod tests {
         assert_eq!(hint("code_postal"), Some(ColumnType::PostalCode));
         assert_eq!(hint("GSM"), Some(ColumnType::Phone));
         assert_eq!(hint("zzz"), None);
+        assert_eq!(hint("soc_sec_id"), Some(ColumnType::Identifier));
+        assert_eq!(hint("Customer ID"), Some(ColumnType::Identifier));
+        assert_eq!(hint("numéro client"), Some(ColumnType::Identifier));
+        assert_eq!(hint("num_tel"), Some(ColumnType::Phone));
+        assert_eq!(hint("numero_telephone"), Some(ColumnType::Phone));
+        assert_eq!(hint("client_email"), Some(ColumnType::Email));
+        assert_eq!(hint("suburb"), Some(ColumnType::Commune));
+        assert_eq!(hint("user_id"), Some(ColumnType::PersonId));
     }
 }

@@ -10,7 +10,7 @@
 //! Typers [`merge`](ColumnTyper::merge), so batches can be typed in parallel. Only counts and a
 //! hash sketch are kept, plus a few *masked* examples: no value is stored.
 
-use leaktrace_pii::{email, iban, mask, nir, phone, refdata, text, ColumnType};
+use leaktrace_pii::{date, email, iban, ident, mask, nir, phone, refdata, text, ColumnType};
 use serde::Serialize;
 
 pub mod header;
@@ -49,9 +49,10 @@ enum Det {
     Commune,
     FullName,
     IdLike,
+    Identifier,
 }
 
-const DETS: [Det; 25] = [
+const DETS: [Det; 26] = [
     Det::Nir,
     Det::Iban,
     Det::Email,
@@ -77,45 +78,8 @@ const DETS: [Det; 25] = [
     Det::Commune,
     Det::FullName,
     Det::IdLike,
+    Det::Identifier,
 ];
-
-fn parse_date(v: &str) -> Option<(i32, u32, u32)> {
-    // Three runs of one to four ASCII digits split by `/`, `-` or `.`, with the year first or
-    // last (byte by byte, no allocation: this runs on every value of a date column).
-    let mut num = [0u32; 3];
-    let mut len = [0usize; 3];
-    let mut k = 0;
-    for &c in v.as_bytes() {
-        match c {
-            b'0'..=b'9' => {
-                if len[k] == 4 {
-                    return None;
-                }
-                num[k] = num[k] * 10 + u32::from(c - b'0');
-                len[k] += 1;
-            }
-            b'/' | b'-' | b'.' => {
-                k += 1;
-                if k == 3 {
-                    return None;
-                }
-            }
-            _ => return None,
-        }
-    }
-    if k != 2 || len.contains(&0) {
-        return None;
-    }
-    let (y, m, d) = if len[0] == 4 {
-        (num[0], num[1], num[2])
-    } else if len[2] == 4 {
-        (num[2], num[1], num[0])
-    } else {
-        return None;
-    };
-    ((1900..=2100).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d))
-        .then_some((y as i32, m, d))
-}
 
 fn is_hash(v: &str) -> bool {
     (matches!(v.len(), 32 | 40 | 64 | 128) && v.chars().all(|c| c.is_ascii_hexdigit()))
@@ -160,7 +124,7 @@ fn detect_with(d: Det, v: &str, folded: &str, own_fold: bool) -> bool {
         Det::Rome => v.len() == 5 && r.is_rome_code(v),
         Det::Hash => is_hash(v),
         Det::Ip => is_ip(v),
-        Det::Date => parse_date(v).is_some(),
+        Det::Date => date::parse(v).is_some(),
         Det::PostalCode => v.len() == 5 && r.is_postal_code(v),
         Det::InseeCode => v.len() == 5 && r.is_insee_code(v),
         Det::Latitude => {
@@ -186,6 +150,7 @@ fn detect_with(d: Det, v: &str, folded: &str, own_fold: bool) -> bool {
                 | "NO"
                 | "O"
                 | "N"
+                | "Y"
                 | "0"
                 | "1"
                 | "VRAI"
@@ -235,6 +200,7 @@ fn detect_with(d: Det, v: &str, folded: &str, own_fold: bool) -> bool {
                     .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
                 && v.bytes().any(|c| c.is_ascii_digit())
         }
+        Det::Identifier => ident::is_valid(v),
     }
 }
 
@@ -264,6 +230,7 @@ fn det_of(ty: ColumnType) -> Option<Det> {
         T::PasswordHash => Det::Hash,
         T::IpAddress => Det::Ip,
         T::PersonId => Det::IdLike,
+        T::Identifier => Det::Identifier,
         T::Number => Det::Decimal,
         T::Address | T::Password | T::Text | T::Unknown => return None,
     })
@@ -330,6 +297,11 @@ struct Years {
     sum: f64,
     n: u64,
 }
+
+/// Least share of distinct values (over at most 10 000 values) for a column the header calls
+/// an identifier to be typed `identifier`: a few persons may share one (a household's customer
+/// number), but a column of repeated codes is a category.
+const IDENTIFIER_DISTINCT: f64 = 0.5;
 
 /// Size of the distinct-count sketch: the k minimum value hashes (KMV). Exact up to k distinct
 /// values, about 3 % relative error beyond.
@@ -401,7 +373,7 @@ impl ColumnTyper {
             if detect_with(*d, v, &folded, own_fold) {
                 self.hits[i] += 1;
                 if *d == Det::Date {
-                    if let Some((y, _, _)) = parse_date(v) {
+                    if let Some(y) = date::parse(v).map(|d| d.year) {
                         self.years.sum += f64::from(y);
                         self.years.n += 1;
                     }
@@ -512,6 +484,14 @@ impl ColumnTyper {
                 return pick(t, s(d));
             }
         }
+        // An identifier the header names (customer, account, soc_sec…) whose values are mostly
+        // distinct codes: before phones and postal codes, which such numbers may resemble.
+        if hint == Some(T::Identifier)
+            && s(Det::Identifier) >= strong
+            && self.distinct() as f64 >= IDENTIFIER_DISTINCT * self.filled.min(10_000) as f64
+        {
+            return pick(T::Identifier, s(Det::Identifier));
+        }
         if s(Det::Phone) >= strong && s(Det::Integer) < strong * s(Det::Phone) + 0.01
             || s(Det::Phone) >= strong && hint == Some(T::Phone)
             || s(Det::Phone) >= strong && s(Det::PostalCode) < 0.5
@@ -603,6 +583,9 @@ impl ColumnTyper {
             }
             return pick(t, share);
         }
+        // The identifier rule above did not hold (too few distinct values, or values no
+        // identifier has): the header alone does not make an identifier.
+        let hint = hint.filter(|t| *t != T::Identifier);
         if s(Det::Integer) >= strong || s(Det::Decimal) >= strong {
             return (
                 hint.unwrap_or(T::Number),
@@ -618,167 +601,4 @@ impl ColumnTyper {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ty(name: &str, values: &[&str]) -> ColumnType {
-        let mut t = ColumnTyper::new(0, name);
-        for v in values {
-            t.observe(v);
-        }
-        t.finish().ty
-    }
-
-    #[test]
-    fn detectors() {
-        let nir1 = nir::build(1, 89, 5, "75056", 12).unwrap();
-        let nir2 = nir::build(2, 70, 1, "2A004", 7).unwrap();
-        assert_eq!(ty("x", &[&nir1, &nir2]), ColumnType::Nir);
-        assert_eq!(
-            ty("x", &["06 12 34 56 78", "+33745345678"]),
-            ColumnType::Phone
-        );
-        assert_eq!(ty("x", &["a.b@free.fr", "c@orange.fr"]), ColumnType::Email);
-        assert_eq!(
-            ty("x", &["75001", "69007", "13001"]),
-            ColumnType::PostalCode
-        );
-        assert_eq!(
-            ty("code_insee", &["75056", "69123", "2A004"]),
-            ColumnType::InseeCode
-        );
-        assert_eq!(ty("x", &["A1101", "M1805"]), ColumnType::RomeCode);
-        assert_eq!(
-            ty("x", &["12/05/1989", "01/01/1970"]),
-            ColumnType::BirthDate
-        );
-        assert_eq!(ty("x", &["2023-05-01", "2024-01-09"]), ColumnType::Date);
-        assert_eq!(ty("x", &["oui", "non", "oui"]), ColumnType::Boolean);
-        assert_eq!(ty("x", &["Mme", "M.", "Mme"]), ColumnType::Sex);
-        assert_eq!(
-            ty("x", &["Bac+2", "CAP/BEP", "Sans diplôme", "Bac"]),
-            ColumnType::EducationLevel
-        );
-        assert_eq!(
-            ty("x", &["Lyon", "Saint-Étienne", "Marseille"]),
-            ColumnType::Commune
-        );
-        assert_eq!(
-            ty("x", &["Hélène", "Jean-Pierre", "Kevin", "Nathalie"]),
-            ColumnType::FirstName
-        );
-        assert_eq!(
-            ty("x", &["DUPONT", "LEFEBVRE", "GAUTHIER", "ROUSSEAU"]),
-            ColumnType::LastName
-        );
-        assert_eq!(
-            ty(
-                "x",
-                &["FT000000001", "FT000000002", "FT000000003", "FT000000004"]
-            ),
-            ColumnType::PersonId
-        );
-        assert_eq!(
-            ty("x", &["5f4dcc3b5aa765d61d8327deb882cf99"]),
-            ColumnType::PasswordHash
-        );
-        assert_eq!(ty("x", &["192.168.1.1", "::1"]), ColumnType::IpAddress);
-        assert_eq!(
-            ty("x", &["FR76 3000 6000 0112 3456 7890 189"]),
-            ColumnType::Iban
-        );
-        assert_eq!(ty("x", &["", " "]), ColumnType::Unknown);
-    }
-
-    /// The date parser as first written, splitting on separators (the reference of the byte
-    /// parser).
-    fn parse_date_split(v: &str) -> Option<(i32, u32, u32)> {
-        let mut parts = v.split(['/', '-', '.']);
-        let (a, b, c) = (parts.next()?, parts.next()?, parts.next()?);
-        if parts.next().is_some() {
-            return None;
-        }
-        let num = |p: &str| -> Option<u32> {
-            if p.is_empty() || p.len() > 4 || !p.bytes().all(|c| c.is_ascii_digit()) {
-                return None;
-            }
-            p.parse().ok()
-        };
-        let (na, nb, nc) = (num(a)?, num(b)?, num(c)?);
-        let (y, m, d) = if a.len() == 4 {
-            (na, nb, nc)
-        } else if c.len() == 4 {
-            (nc, nb, na)
-        } else {
-            return None;
-        };
-        ((1900..=2100).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d))
-            .then_some((y as i32, m, d))
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn date_parser_agrees_with_splitting(s in "[0-9/.é -]{0,14}|[0-9]{1,5}[/.-][0-9]{1,3}[/.-][0-9]{1,5}") {
-            proptest::prop_assert_eq!(parse_date(&s), parse_date_split(&s));
-        }
-
-        #[test]
-        fn fast_checks_agree_with_folding_every_value(s in "[A-Za-zéÉèç' .-]{0,24}|[0-9A-Za-z@. +()-]{0,20}",
-                                                      k in 0usize..DETS.len()) {
-            let d = DETS[k];
-            if let Some(v) = present(&s) {
-                let mut buf = String::from("junk");
-                proptest::prop_assert_eq!(check_with(d, v, &mut buf), detect(d, v, &text::fold(v)));
-            }
-        }
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn fast_checks_agree_on_dictionary_words(k in 0usize..20_000, lower in proptest::bool::ANY,
-                                                 extra in "( [A-Za-z]{1,8})?") {
-            let r = refdata::get();
-            let words = [
-                r.last_names[k].clone(),
-                r.first_names[k % r.first_names.len()].name.clone(),
-                r.communes[k % r.communes.len()].name.clone(),
-                format!("{} {}", r.first_names[k % r.first_names.len()].name, r.last_names[k]),
-            ];
-            for w in words {
-                let w = format!("{w}{extra}");
-                let w = if lower { w.to_lowercase() } else { w };
-                for d in DETS {
-                    let mut buf = String::new();
-                    proptest::prop_assert_eq!(check_with(d, &w, &mut buf), detect(d, &w, &text::fold(&w)));
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn values_decide_when_the_header_lies() {
-        assert_eq!(
-            ty("name", &["Hélène", "Kevin", "Nathalie", "Sébastien"]),
-            ColumnType::FirstName
-        );
-        assert_eq!(
-            ty("telephone", &["a.b@free.fr", "c@orange.fr"]),
-            ColumnType::Email
-        );
-    }
-
-    #[test]
-    fn examples_are_masked_and_merge_adds_up() {
-        let mut a = ColumnTyper::new(0, "email");
-        a.observe("marie.dupont@orange.fr");
-        let mut b = ColumnTyper::new(0, "email");
-        b.observe("jean.martin@free.fr");
-        b.observe("");
-        a.merge(&b);
-        let r = a.finish();
-        assert_eq!(r.ty, ColumnType::Email);
-        assert_eq!(r.examples, ["ma***@orange.fr", "je***@free.fr"]);
-        assert!((r.fill_rate - 0.667).abs() < 1e-9);
-        assert_eq!(r.distinct_estimate, 2);
-    }
-}
+mod tests;

@@ -1,0 +1,218 @@
+//! Blocking: the candidate persons of a row, from the postings of its blocking fingerprints
+//! in every segment.
+
+use rustc_hash::FxHashMap;
+
+use leaktrace_index::segment::{postings_batch, prefetch_bytes};
+use leaktrace_index::{Domain, Fp, NameKind, Postings, RowPrints, Segment};
+
+use super::{Known, Linker, Locations, MAX_BLOCK, MAX_CANDIDATES, SMALL_BLOCK};
+
+impl<'a> Linker<'a> {
+    /// Candidate persons of a row: id → locations (segment, ordinal) in every segment holding them.
+    ///
+    /// Hits are counted per (segment, ordinal) — no id is read for the thousands of persons a
+    /// common block holds — then the best are resolved to ids, merged across segments, and
+    /// located in the other segments through their id tables.
+    ///
+    /// Also returns the postings of the row's identifiers (NIR, e-mail, phone, IBAN, generic
+    /// identifier) per segment, looked up for blocking and needed again to compare.
+    pub(super) fn candidates(&self, p: &RowPrints) -> (Vec<(String, Locations)>, Known<'a>) {
+        let (mut hits, known) = self.block_hits(p);
+        let top = hits.values().copied().max().unwrap_or(0);
+        if top < NEAR_BIRTH_BELOW {
+            self.near_birth_hits(p, &mut hits);
+        }
+        (self.resolve(hits), known)
+    }
+
+    /// Phase 1 of [`Linker::candidates`]: hits per (segment, ordinal) of the row's own
+    /// blocking fingerprints, and the postings of its identifiers.
+    fn block_hits(&self, p: &RowPrints) -> (Hits, Known<'a>) {
+        let segs: &'a [(leaktrace_index::SnapshotInfo, Segment)] = &self.index.snapshots;
+        let mut reqs: Vec<(&'a Segment, Fp)> = Vec::new();
+        let mut seg_of: Vec<(usize, Domain)> = Vec::new();
+        for (d, fp) in &p.prints {
+            if !d.is_blocking() {
+                continue;
+            }
+            for (si, (_, seg)) in segs.iter().enumerate() {
+                if seg.has_domain(*d) {
+                    reqs.push((seg, *fp));
+                    seg_of.push((si, *d));
+                }
+            }
+        }
+        let found = postings_batch(&reqs);
+        let known: Known<'a> = seg_of
+            .iter()
+            .zip(&reqs)
+            .zip(&found)
+            .filter(|(((_, d), _), _)| {
+                matches!(
+                    d,
+                    Domain::Nir | Domain::Email | Domain::Phone | Domain::Iban | Domain::Identifier
+                )
+            })
+            .map(|(((si, _), (_, fp)), post)| (*si, *fp, *post))
+            .collect();
+        let blocks: Vec<(usize, Postings<'a>)> =
+            seg_of.into_iter().map(|(si, _)| si).zip(found).collect();
+        let mut hits = Hits::default();
+        count_blocks(blocks, &mut hits);
+        (hits, known)
+    }
+
+    /// Phase 2, for a row whose best candidate shares fewer than [`NEAR_BIRTH_BELOW`] keys:
+    /// the persons born the same day whose surname or first name is one edit away from the
+    /// row's (`JOE`/`JOEL`, `LODGW`/`LODGE`), or equal to or one edit away from its other name
+    /// (names swapped), through each segment's name neighbourhoods and the near-birth keys
+    /// keyed by name fingerprints.
+    fn near_birth_hits(&self, p: &RowPrints, hits: &mut Hits) {
+        let births: Vec<Fp> = p.of(Domain::BirthDate).collect();
+        if births.is_empty() {
+            return;
+        }
+        let fpr = &self.index.fingerprinter;
+        let segs = &self.index.snapshots;
+        let mut reqs: Vec<(&'a Segment, Fp)> = Vec::new();
+        let mut seg_of: Vec<usize> = Vec::new();
+        for (si, (_, seg)) in segs.iter().enumerate() {
+            for (kind, d) in [
+                (NameKind::Last, Domain::BlockLastNearBirth),
+                (NameKind::First, Domain::BlockFirstNearBirth),
+            ] {
+                if !seg.has_domain(d) {
+                    continue;
+                }
+                let own: Vec<Fp> = p.of(kind.domains().0).collect();
+                let mut near = Vec::new();
+                // The row's other name too, exact or one edit away: first and last names
+                // swapped (`GRAHAM-JONES AMELUA` for `AMELIA GRAHAM-JONES`).
+                for (k, name) in &p.names {
+                    if matches!(k, NameKind::Last | NameKind::First) {
+                        if *k != kind {
+                            near.push(fpr.fp(kind.domains().0, name));
+                        }
+                        for del in fpr.deletions(kind, name) {
+                            seg.neighbours(del, &mut near);
+                        }
+                    }
+                }
+                near.sort_unstable();
+                near.dedup();
+                near.retain(|x| !own.contains(x));
+                near.truncate(MAX_NEAR_NAMES);
+                for n in &near {
+                    for b in &births {
+                        reqs.push((seg, fpr.pair_key(d, *n, *b)));
+                        seg_of.push(si);
+                    }
+                }
+            }
+        }
+        if reqs.is_empty() {
+            return;
+        }
+        let found = postings_batch(&reqs);
+        count_blocks(seg_of.into_iter().zip(found).collect(), hits);
+    }
+
+    /// Phase 3: the best hits resolved to ids, merged across segments and located in the
+    /// other segments.
+    fn resolve(&self, hits: Hits) -> Vec<(String, Locations)> {
+        let segs: &'a [(leaktrace_index::SnapshotInfo, Segment)] = &self.index.snapshots;
+        let mut ranked: Vec<((usize, u32), u32)> = hits.into_iter().collect();
+        ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        // Within one segment too, far fewer shared keys than the best cannot win.
+        let top = ranked.first().map_or(0, |r| r.1);
+        ranked.retain(|r| 2 * r.1 >= top);
+        ranked.truncate(MAX_CANDIDATES * segs.len().max(1));
+        // Merge a person's hits across segments by id. Each step's memory is requested for
+        // all of them before it is read.
+        for ((si, o), _) in &ranked {
+            segs[*si].1.prefetch_id(*o);
+        }
+        let ids: Vec<&'a [u8]> = ranked
+            .iter()
+            .map(|((si, o), _)| {
+                let id = segs[*si].1.id_bytes(*o);
+                prefetch_bytes(id);
+                id
+            })
+            .collect();
+        let mut by_id: Vec<(&'a [u8], u32, Locations)> = Vec::new();
+        let mut pos: FxHashMap<&[u8], usize> = FxHashMap::default();
+        for (((si, o), n), id) in ranked.into_iter().zip(ids) {
+            match pos.get(id) {
+                Some(&i) => {
+                    by_id[i].1 += n;
+                    by_id[i].2.push((si, o));
+                }
+                None => {
+                    pos.insert(id, by_id.len());
+                    by_id.push((id, n, vec![(si, o)]));
+                }
+            }
+        }
+        by_id.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        // A person sharing four blocking keys with the row leaves no chance to the hundreds
+        // sharing one common name: keep those with at least half the best count.
+        let best = by_id.first().map_or(0, |c| c.1);
+        by_id.retain(|c| 2 * c.1 >= best);
+        by_id.truncate(MAX_CANDIDATES);
+        // Locate each candidate in the segments where blocking did not find them.
+        let mut cands: Vec<(String, Locations)> = by_id
+            .into_iter()
+            .map(|(id, _, locs)| (String::from_utf8_lossy(id).into_owned(), locs))
+            .collect();
+        for (id, locs) in &cands {
+            for (si, (_, seg)) in segs.iter().enumerate() {
+                if !locs.iter().any(|l| l.0 == si) {
+                    seg.prefetch_ordinal(id);
+                }
+            }
+        }
+        for (id, locs) in &mut cands {
+            for (si, (_, seg)) in segs.iter().enumerate() {
+                if !locs.iter().any(|l| l.0 == si) {
+                    if let Some(o) = seg.ordinal(id) {
+                        locs.push((si, o));
+                    }
+                }
+            }
+            locs.sort_unstable();
+        }
+        cands
+    }
+}
+
+/// Blocking keys shared with each (segment, ordinal).
+type Hits = FxHashMap<(usize, u32), u32>;
+
+/// Rows whose best candidate shares fewer blocking keys than this also look for persons born
+/// the same day with a name one edit away (most rows of a genuine leak share more, and skip it).
+pub const NEAR_BIRTH_BELOW: u32 = 3;
+/// At most this many neighbour names per name and segment are tried for near-birth keys.
+pub const MAX_NEAR_NAMES: usize = 32;
+
+/// Add the persons of `blocks` to `hits`. Small blocks first; a large block (a common name)
+/// only adds to the counts of the persons small blocks found — unless they found none; blocks
+/// over [`MAX_BLOCK`] persons are skipped.
+fn count_blocks<'a>(mut blocks: Vec<(usize, Postings<'a>)>, hits: &mut Hits) {
+    blocks.retain(|(_, post)| !post.is_empty() && post.len() <= MAX_BLOCK);
+    blocks.sort_by_key(|(si, post)| (post.len(), *si));
+    for (si, post) in blocks {
+        if post.len() <= SMALL_BLOCK || hits.is_empty() {
+            for o in post.iter() {
+                *hits.entry((si, o)).or_default() += 1;
+            }
+        } else {
+            for ((s, o), n) in hits.iter_mut() {
+                if *s == si && post.contains(*o) {
+                    *n += 1;
+                }
+            }
+        }
+    }
+}
