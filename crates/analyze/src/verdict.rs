@@ -268,7 +268,7 @@ fn shareable(f: usize) -> bool {
 /// Whether a candidate holding the row's identifiers `ids` can also be the person its names
 /// and birth date describe: no name compared; or the birth date agrees exactly; or surname and
 /// first name agree; or the first name agrees and the birth date does not disagree (a new
-/// surname); or the surname agrees and either the birth date does not disagree or the
+/// surname); or the surname is spelled the same and either the birth date does not disagree or the
 /// identifiers are a household's (e-mail, phone).
 fn names_fit(levels: &[u8; NF], ids: &[usize]) -> bool {
     let names = [fi("last_name"), fi("first_name"), fi("name_tokens")];
@@ -283,8 +283,14 @@ fn names_fit(levels: &[u8; NF], ids: &[usize]) -> bool {
     let tokens = agrees(levels, fi("name_tokens"));
     let last = tokens || agrees(levels, fi("last_name"));
     let first = tokens || agrees(levels, fi("first_name"));
-    (first && (last || birth_ok)) || (last && (birth_ok || ids.iter().all(|&f| shareable(f))))
+    // A shared surname alone must be the same spelling (exact, or without particles), not one
+    // edit or a sound away.
+    let same_last = tokens || levels[fi("last_name")] <= LAST_NAME_SAME_SPELLING;
+    (first && (last || birth_ok)) || (same_last && (birth_ok || ids.iter().all(|&f| shareable(f))))
 }
+
+/// The last level of `last_name` that counts as the same spelling (exact, core).
+const LAST_NAME_SAME_SPELLING: u8 = 1;
 
 /// Whether a candidate is the person a row's names and dates alone describe.
 fn names_describe(c: &(Who, [u8; NF], f64), threshold: f64) -> bool {
@@ -301,7 +307,12 @@ fn set_aside_of(levels: &[u8; NF], holder_is_best: bool, ids: &[usize]) -> Optio
     let household_ids = ids.iter().any(|&f| shareable(f));
     if agrees(levels, last) && household_ids && (!holder_is_best || disagrees(levels, first)) {
         Some(SetAside::Household)
-    } else if disagrees(levels, last) && agrees(levels, first) {
+    } else if disagrees(levels, last)
+        && !disagrees(levels, first)
+        && (agrees(levels, first) || cmp(levels, fi("birth_date")) == Cmp::Exact)
+    {
+        // (The first name is left out when the row's e-mail spells it: the birth date then
+        // stands for it.)
         Some(SetAside::NameChange)
     } else {
         None
@@ -357,13 +368,17 @@ pub fn read_row(l: &RowLink, shape: FileShape, threshold: f64) -> RowReading {
     }
     let covers = |c: &(Who, [u8; NF], f64)| ids.iter().all(|&f| cmp(&c.1, f) == Cmp::Exact);
     let coverers: Vec<&(Who, [u8; NF], f64)> = cands.iter().filter(|c| covers(c)).collect();
-    // The person the names and dates alone link to, other than `not`.
+    // The person the names and dates alone link to, other than `not` — when only one does
+    // (homonyms: the names are no one's in particular).
     let names_person = |not: Option<Who>| {
-        cands
+        let mut it = cands
             .iter()
             .filter(|c| Some(c.0) != not && names_describe(c, threshold))
-            .map(|c| c.0)
-            .next()
+            .map(|c| c.0);
+        match (it.next(), it.next()) {
+            (Some(w), None) => Some(w),
+            _ => None,
+        }
     };
     let linked_class = || {
         if linked {
@@ -390,7 +405,18 @@ pub fn read_row(l: &RowLink, shape: FileShape, threshold: f64) -> RowReading {
         r.names_of = names_person(None);
         return r;
     }
-    if let Some(c) = coverers.iter().find(|c| names_fit(&c.1, &ids)) {
+    // A new surname (the holder's surname disagrees) is no name change when the row's
+    // surname and first name are another enrolled person's.
+    let renamed_as_another = |c: &(Who, [u8; NF], f64)| {
+        disagrees(&c.1, fi("last_name"))
+            && cands.iter().any(|o| {
+                o.0 != c.0 && names_describe(o, threshold) && agrees(&o.1, fi("last_name"))
+            })
+    };
+    if let Some(c) = coverers
+        .iter()
+        .find(|c| names_fit(&c.1, &ids) && !renamed_as_another(c))
+    {
         return reading(linked_class(), set_aside_of(&c.1, c.0 == Who::Best, &ids));
     }
     let holder = coverers

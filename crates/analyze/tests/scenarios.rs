@@ -5,48 +5,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use leaktrace_analyze::{analyze, eval, write_outputs, AnalyzeOptions, Status};
-use leaktrace_index::{EnrollOptions, Workspace};
-use leaktrace_synth::{generate, read_manifest, Config};
+mod common;
 
-fn workspace(data: &Path, home: &Path, key: &Path, seed: u64, persons: u64) -> Workspace {
-    generate(
-        &Config {
-            persons,
-            seed,
-            ..Config::default()
-        },
-        data,
-    )
-    .unwrap();
-    let (mut ws, _) = Workspace::init(home, Some(key)).unwrap();
-    let m = read_manifest(data).unwrap();
-    let mut all = vec![(m.registry.clone(), None)];
-    all.extend(
-        m.extracts
-            .iter()
-            .map(|e| (e.clone(), Some(e.recipient.clone()))),
-    );
-    for (e, recipient) in all {
-        let source = if recipient.is_none() {
-            "registry".to_string()
-        } else {
-            e.source().to_string()
-        };
-        ws.enroll(
-            &data.join(&e.file),
-            &EnrollOptions {
-                source,
-                recipient,
-                as_of: Some(e.as_of.clone()),
-                ..EnrollOptions::default()
-            },
-            &|_| {},
-        )
-        .unwrap();
-    }
-    ws
-}
+use common::workspace;
+use leaktrace_analyze::{analyze, eval, write_outputs, AnalyzeOptions, Status};
+use leaktrace_synth::read_manifest;
 
 fn check_seed(seed: u64, persons: u64) {
     let tmp = tempfile::tempdir().unwrap();

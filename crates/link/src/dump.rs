@@ -259,8 +259,8 @@ pub struct RowLink {
     /// When the row's values may not all be its best candidate's — another candidate agrees
     /// exactly with one of its identifiers, or the best disagrees on a name, the birth date or
     /// an identifier: the best candidate first, then every other candidate agreeing exactly
-    /// with one of the row's identifiers, then the candidate the row's other fields alone link
-    /// to best (if at the threshold). Empty otherwise.
+    /// with one of the row's identifiers, then the (at most [`NAMES_MAX`]) candidates the row's
+    /// other fields alone link to at the threshold, best first. Empty otherwise.
     #[serde(skip)]
     pub fragments: Vec<Fragment>,
 }
@@ -958,23 +958,28 @@ fn fragments_of(pairs: &[Pair], best: usize, model: &Model, threshold: f64) -> V
         levels: pairs[k].levels,
         without_identifiers: round6(model.probability(&without_identifiers(&pairs[k]))),
     };
-    // The candidate the row's other values alone link to best, among those holding none of
-    // its identifiers.
-    let names = (0..pairs.len())
+    // The candidates the row's other values alone link to, among those holding none of its
+    // identifiers: the best few (two tell the names are a homonym's, not one person's).
+    let mut names: Vec<(usize, f64)> = (0..pairs.len())
         .filter(|&k| k != best && !holders.contains(&k))
         .map(|k| (k, model.probability(&without_identifiers(&pairs[k]))))
         .filter(|(_, q)| *q >= threshold)
-        .max_by(|x, y| {
-            x.1.total_cmp(&y.1)
-                .then_with(|| pairs[y.0].person.cmp(&pairs[x.0].person))
-        })
-        .map(|(k, _)| k);
+        .collect();
+    names.sort_by(|x, y| {
+        y.1.total_cmp(&x.1)
+            .then_with(|| pairs[x.0].person.cmp(&pairs[y.0].person))
+    });
+    names.truncate(NAMES_MAX);
     std::iter::once(best)
         .chain(holders)
-        .chain(names)
+        .chain(names.into_iter().map(|(k, _)| k))
         .map(fragment)
         .collect()
 }
+
+/// At most this many candidates the row's non-identifier values alone link to are kept in
+/// [`RowLink::fragments`].
+pub const NAMES_MAX: usize = 3;
 
 fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
