@@ -307,6 +307,35 @@ impl Catalog {
         Ok(out)
     }
 
+    /// Delete the snapshots of `source` (only the one `as_of`, if given) in one transaction,
+    /// and the source itself once it has no snapshot left. Returns the snapshots deleted (none
+    /// when nothing matched: the catalog is then unchanged).
+    pub(crate) fn remove_snapshots(
+        &mut self,
+        source: &str,
+        as_of: Option<&str>,
+    ) -> Result<Vec<SnapshotInfo>, IndexError> {
+        let doomed: Vec<SnapshotInfo> = self
+            .snapshots()?
+            .into_iter()
+            .filter(|s| s.source == source && as_of.is_none_or(|d| s.as_of == d))
+            .collect();
+        if doomed.is_empty() {
+            return Ok(doomed);
+        }
+        let tx = self.conn.transaction()?;
+        for s in &doomed {
+            tx.execute("DELETE FROM snapshots WHERE id = ?1", [s.id])?;
+        }
+        tx.execute(
+            "DELETE FROM sources WHERE name = ?1
+             AND NOT EXISTS (SELECT 1 FROM snapshots WHERE source_id = sources.id)",
+            [source],
+        )?;
+        tx.commit()?;
+        Ok(doomed)
+    }
+
     /// Segment directory names the catalog references.
     pub(crate) fn segments(&self) -> Result<Vec<String>, IndexError> {
         let mut st = self.conn.prepare("SELECT segment FROM snapshots")?;

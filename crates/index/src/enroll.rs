@@ -129,7 +129,7 @@ impl Drop for TmpDir {
 impl Workspace {
     /// Remove build directories of enrolments that died and segments no catalog row points to.
     /// Called with the write lock held.
-    fn collect_garbage(&self) -> Result<(), IndexError> {
+    pub(crate) fn collect_garbage(&self) -> Result<(), IndexError> {
         let index = self.home.join("index");
         let live = self.catalog.segments()?;
         let entries = fs::read_dir(&index).map_err(|e| IndexError::io(&index, e))?;

@@ -20,6 +20,7 @@ pub mod fingerprint;
 mod key;
 pub mod postings;
 pub mod profile;
+mod remove;
 pub mod segment;
 
 use std::path::{Path, PathBuf};
@@ -31,6 +32,7 @@ pub use fingerprint::{Cache, Domain, Fingerprinter, Fp, NameKind, RowPrints};
 pub use key::Key;
 pub use postings::{Postings, PostingsIter};
 pub use profile::{ColumnProfile, FormatProfile};
+pub use remove::{parse_snapshot_ref, RemoveReport};
 pub use segment::{Segment, SegmentMeta};
 
 /// Errors from the index.
@@ -81,6 +83,9 @@ pub struct Index {
     pub fingerprinter: Fingerprinter,
     /// Decrypts the segments' `context.bin` ([`Segment::context`]).
     pub context_key: ContextKey,
+    /// The shared lock on `index/.readers` held while this view is alive: `sources remove`
+    /// refuses to delete segments under it ([`Workspace::remove`]).
+    _readers: Option<std::fs::File>,
 }
 
 impl Index {
@@ -232,6 +237,7 @@ impl Workspace {
     /// Open every published segment (a consistent view: the catalog is read in one
     /// transaction, and published segments never change). `verify` checks every checksum.
     pub fn load(&self, verify: bool) -> Result<Index, IndexError> {
+        let readers = self.readers_lock(false)?;
         let snaps = self.catalog.snapshots()?;
         let mut out = Vec::with_capacity(snaps.len());
         for s in snaps {
@@ -242,6 +248,7 @@ impl Workspace {
             snapshots: out,
             fingerprinter: self.fingerprinter(),
             context_key: ContextKey::new(&self.key),
+            _readers: readers,
         })
     }
 }

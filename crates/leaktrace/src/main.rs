@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 /// mimalloc: the pipeline allocates many small strings on every core.
 #[global_allocator]
@@ -68,6 +68,30 @@ enum Command {
     Synth(cmd::synth::Args),
     /// Run the whole chain on built-in synthetic data
     Demo(cmd::demo::Args),
+    /// Write or check an incident file (organisation, contact, dates, measures, severity)
+    Incident(cmd::incident::Args),
+    /// Show the effective configuration: every option's value and where it came from
+    Config(cmd::config::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(cmd::shell::CompletionsArgs),
+    /// Print the manual page (roff)
+    Man(cmd::shell::ManArgs),
+}
+
+/// Parse the command line over the defaults of the configuration file (`leaktrace.toml`,
+/// `cmd::config`); a bad configuration file is a usage error (exit 2) before any work.
+fn parse() -> Result<Cli, ExitCode> {
+    let (command, config) = match cmd::config::apply(Cli::command()) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("leaktrace: error: {e}");
+            return Err(ExitCode::from(2));
+        }
+    };
+    let matches = command.clone().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let _ = cmd::config::LOADED.set((config, matches, command));
+    Ok(cli)
 }
 
 fn main() -> ExitCode {
@@ -79,7 +103,10 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = Cli::parse();
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     let result = match cli.command {
         Command::Scan(args) => cmd::scan::run(args, &cli.global),
         Command::Init(args) => cmd::init::run(args, &cli.global),
@@ -89,6 +116,10 @@ fn main() -> ExitCode {
         Command::Canary(args) => cmd::canary::run(args, &cli.global),
         Command::Synth(args) => cmd::synth::run(args, &cli.global),
         Command::Demo(args) => cmd::demo::run(args, &cli.global),
+        Command::Incident(args) => cmd::incident::run(args, &cli.global),
+        Command::Config(args) => cmd::config::run(args, &cli.global),
+        Command::Completions(args) => cmd::shell::completions(args, &cli.global),
+        Command::Man(args) => cmd::shell::man(args, &cli.global),
     };
     match result {
         Ok(code) => code,

@@ -31,7 +31,7 @@ pub struct Args {
     #[arg(long)]
     pub incident: Option<PathBuf>,
     /// When the breach became known (YYYY-MM-DDTHH:MM[+01:00]): the CNIL deadline is 72 h later
-    #[arg(long)]
+    #[arg(long, value_parser = super::incident::parse_discovered_at)]
     pub discovered_at: Option<String>,
 }
 
@@ -148,6 +148,11 @@ pub fn print_human(a: &Analysis, out: &std::path::Path, color: bool) {
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
+    // The incident file is checked before any work: a typo must not cost a whole analysis.
+    let incident = match &args.incident {
+        Some(p) => leaktrace_report::Incident::load(p)?,
+        None => leaktrace_report::Incident::default(),
+    };
     let ws = Workspace::open(&global.home, global.key_file.as_deref())?;
     let index = ws.load(false)?;
     let opts = AnalyzeOptions {
@@ -165,15 +170,18 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             .map_or_else(|| "leak".to_string(), |s| s.to_string_lossy().to_string());
         PathBuf::from(format!("leaktrace-report-{stem}"))
     });
-    let incident = match &args.incident {
-        Some(p) => leaktrace_report::Incident::load(p)?,
-        None => leaktrace_report::Incident::default(),
-    };
     write_outputs(&out, &analysis, &links)?;
     let report =
         leaktrace_report::write_report(&out, &analysis, &incident, args.discovered_at.as_deref())?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&analysis)?);
+        // analysis.json and the report's decisions (docs/analysis-json.md, `decisions`).
+        let decisions =
+            leaktrace_report::decisions(&analysis, &incident, args.discovered_at.as_deref())?;
+        let mut v = serde_json::to_value(&analysis)?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("decisions".into(), serde_json::to_value(&decisions)?);
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
     } else if !global.quiet {
         print_human(&analysis, &out, ui::use_color(global));
         println!(

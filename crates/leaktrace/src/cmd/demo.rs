@@ -28,7 +28,7 @@ pub struct Args {
     #[arg(long, default_value = "leaktrace-demo-report")]
     pub report: PathBuf,
     /// When the demo breach "became known" (default now): the CNIL deadline is 72 h later
-    #[arg(long)]
+    #[arg(long, value_parser = super::incident::parse_discovered_at)]
     pub discovered_at: Option<String>,
 }
 

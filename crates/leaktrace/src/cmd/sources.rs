@@ -15,9 +15,52 @@ pub struct Args {
     /// Also verify every segment's checksums
     #[arg(long)]
     pub verify: bool,
+    #[command(subcommand)]
+    pub action: Option<Action>,
+}
+
+/// What to change in the enrolled sources.
+#[derive(Debug, clap::Subcommand)]
+pub enum Action {
+    /// Remove a snapshot enrolled by mistake (SOURCE@DATE) or a whole source (SOURCE): atomic,
+    /// its segments deleted; refused while an analysis reads the index
+    Remove {
+        /// SOURCE or SOURCE@YYYY-MM-DD, as `leaktrace sources` lists them
+        target: String,
+        /// Print what was removed as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn remove(target: &str, json: bool, global: &Global) -> anyhow::Result<ExitCode> {
+    let (source, as_of) = leaktrace_index::parse_snapshot_ref(target)?;
+    let mut ws = Workspace::open(&global.home, global.key_file.as_deref())?;
+    let r = ws.remove(&source, as_of.as_deref())?;
+    let names: Vec<String> = r
+        .snapshots
+        .iter()
+        .map(|s| format!("{}@{}", s.source, s.as_of))
+        .collect();
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"removed": names, "bytes_freed": r.bytes_freed})
+        );
+    } else if !global.quiet {
+        println!(
+            "removed {} ({} segment bytes freed)",
+            names.join(", "),
+            r.bytes_freed
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
+    if let Some(Action::Remove { target, json }) = &args.action {
+        return remove(target, *json, global);
+    }
     let ws = Workspace::open(&global.home, global.key_file.as_deref())?;
     if args.verify {
         ws.load(true)?;
