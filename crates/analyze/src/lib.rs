@@ -29,6 +29,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub use exposure::Recombination;
+pub use leaktrace_attrib::{BoundReason, CandidateKind};
 pub use verdict::{judge, Contradiction, Status, Verdict};
 
 /// Version of `analysis.json`.

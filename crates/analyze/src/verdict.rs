@@ -270,11 +270,18 @@ fn shareable(f: usize) -> bool {
 /// first name agree; or the first name agrees and the birth date does not disagree (a new
 /// surname); or the surname is spelled the same and either the birth date does not disagree or the
 /// identifiers are a household's (e-mail, phone).
-fn names_fit(levels: &[u8; NF], ids: &[usize]) -> bool {
+///
+/// `row_fields` (bit f: the row has field f) tells a first name left out because the row's
+/// e-mail spells it (the linker counts that evidence once, in the e-mail) from one the person
+/// lacks: the first name then agrees through the e-mail.
+fn names_fit(levels: &[u8; NF], ids: &[usize], row_fields: u16) -> bool {
     let names = [fi("last_name"), fi("first_name"), fi("name_tokens")];
     if names.iter().all(|&f| cmp(levels, f) == Cmp::Missing) {
         return true;
     }
+    let spelled = row_fields & (1 << fi("first_name")) != 0
+        && cmp(levels, fi("first_name")) == Cmp::Missing
+        && cmp(levels, fi("email")) == Cmp::Exact;
     let birth = cmp(levels, fi("birth_date"));
     if birth == Cmp::Exact {
         return true;
@@ -282,7 +289,7 @@ fn names_fit(levels: &[u8; NF], ids: &[usize]) -> bool {
     let birth_ok = birth != Cmp::Disagree;
     let tokens = agrees(levels, fi("name_tokens"));
     let last = tokens || agrees(levels, fi("last_name"));
-    let first = tokens || agrees(levels, fi("first_name"));
+    let first = tokens || spelled || agrees(levels, fi("first_name"));
     // A shared surname alone must be the same spelling (exact, or without particles), not one
     // edit or a sound away.
     let same_last = tokens || levels[fi("last_name")] <= LAST_NAME_SAME_SPELLING;
@@ -415,7 +422,7 @@ pub fn read_row(l: &RowLink, shape: FileShape, threshold: f64) -> RowReading {
     };
     if let Some(c) = coverers
         .iter()
-        .find(|c| names_fit(&c.1, &ids) && !renamed_as_another(c))
+        .find(|c| names_fit(&c.1, &ids, l.row_fields) && !renamed_as_another(c))
     {
         return reading(linked_class(), set_aside_of(&c.1, c.0 == Who::Best, &ids));
     }
