@@ -8,7 +8,8 @@
 
 pub mod canary;
 pub mod eval;
-mod verdict;
+pub mod exposure;
+pub mod verdict;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -18,17 +19,18 @@ use leaktrace_attrib::{attribute, extraction_window, Attribution, ExtractionWind
 use leaktrace_index::{
     month_label, Cache, FormatProfile, Index, IndexError, SnapshotInfo, SnapshotKind,
 };
-use leaktrace_io::{open, ReadError, ReadOptions, Reader, Record};
+use leaktrace_io::{open, FileInfo, ReadError, ReadOptions, Reader, Record, TableInfo};
 use leaktrace_link::dump::{LinkOptions, Linker, RowLink, FIELDS};
 use leaktrace_link::Model;
 use leaktrace_pii::ColumnType;
 use leaktrace_scan::{type_rows, ColumnReport};
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-pub use verdict::{judge, Status, Verdict};
+pub use exposure::Recombination;
+pub use leaktrace_attrib::{BoundReason, CandidateKind};
+pub use verdict::{judge, Contradiction, Status, Verdict};
 
 /// Version of `analysis.json`.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -115,7 +117,7 @@ pub struct Linkage {
 }
 
 /// Affected persons exposed with exactly this set of data categories.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Combination {
     pub types: Vec<ColumnType>,
     pub persons: u64,
@@ -305,6 +307,9 @@ pub struct Analysis {
     /// Affected persons per value of the enrolled context attribute (registration month);
     /// `null` when no enrolled snapshot keeps one.
     pub context: Option<ContextSummary>,
+    /// What real data the contradictory rows hold, per person (see [`exposure`]); `null` when
+    /// no row is contradictory.
+    pub recombination: Option<Recombination>,
     /// Every affected person with the categories exposed (for `affected_persons.csv`; not in
     /// `analysis.json`).
     #[serde(skip)]
@@ -361,21 +366,20 @@ fn sha256(path: &Path) -> Result<String, AnalyzeError> {
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Analyse `path` against `index`. `progress` gets the number of rows linked so far.
-pub fn analyze(
-    index: &Index,
-    path: &Path,
-    opts: &AnalyzeOptions,
-    progress: &(dyn Fn(u64) + Sync),
-) -> Result<(Analysis, Vec<RowLink>), AnalyzeError> {
-    let started = std::time::Instant::now();
+/// The head of a dump, read and typed: the first [`SAMPLE`] records of its first table.
+struct Typed {
+    reader: Reader,
+    sample: Vec<Record>,
+    table: usize,
+    info: TableInfo,
+    rows: Vec<Vec<String>>,
+    columns: Vec<ColumnReport>,
+    overridden: Vec<bool>,
+}
+
+/// Phase 1: open the dump, sample its first table, type the columns, apply `--column`.
+fn read_and_type(path: &Path, opts: &AnalyzeOptions) -> Result<Typed, AnalyzeError> {
     let shown = path.display().to_string();
-    if index.snapshots.is_empty() {
-        return Err(AnalyzeError::Input(
-            "the workspace has no enrolled source yet (leaktrace enroll --source NAME FILE)".into(),
-        ));
-    }
-    index.keep_resident();
     let mut reader = open(path, &ReadOptions::default())?;
     let mut sample: Vec<Record> = Vec::new();
     let mut table = None;
@@ -422,18 +426,48 @@ pub fn analyze(
         );
         overridden[j] = true;
     }
+    Ok(Typed {
+        reader,
+        sample,
+        table,
+        info,
+        rows,
+        columns,
+        overridden,
+    })
+}
+
+/// What phase 2 keeps of each row besides its pairs.
+struct Streamed<'a> {
+    linker: Linker<'a>,
+    reader: Reader,
+    /// Per row: bit k = the row fills personal column k (for categories).
+    row_types: Vec<u32>,
+    /// Per row: its department (from the postal or INSEE code), for the chart by department.
+    row_dept: Vec<[u8; 3]>,
+}
+
+/// Phase 2: stream every row of the table, fingerprint it and collect its candidate pairs. A
+/// reader thread parses the next batch while both cores link the current one.
+fn link_rows<'a>(
+    index: &'a Index,
+    path: &Path,
+    typed: Typed,
+    personal: &[(usize, ColumnType)],
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Streamed<'a>, AnalyzeError> {
+    let shown = path.display().to_string();
+    let Typed {
+        reader,
+        sample,
+        table,
+        columns,
+        ..
+    } = typed;
     let types: Vec<ColumnType> = columns.iter().map(|c| c.ty).collect();
     let fpr = &index.fingerprinter;
     let mut linker = Linker::new(index);
-    // Per row: which personal types it holds (for categories).
-    let personal: Vec<(usize, ColumnType)> = types
-        .iter()
-        .copied()
-        .enumerate()
-        .filter(|(_, t)| t.is_personal())
-        .collect();
     let mut row_types: Vec<u32> = Vec::new();
-    // Per row: its department (from the postal or INSEE code), for the chart by department.
     let place = types
         .iter()
         .position(|t| *t == ColumnType::PostalCode)
@@ -472,7 +506,6 @@ pub fn analyze(
         linker.add(batch.len() as u64, pairs);
         progress(done);
     };
-    // A reader thread parses the next batch while both cores link the current one.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Record>, ReadError>>(2);
     let reader = std::thread::scope(|scope| -> Result<Reader, AnalyzeError> {
         let producer = scope.spawn(move || {
@@ -507,48 +540,18 @@ pub fn analyze(
             .join()
             .map_err(|_| AnalyzeError::Input(format!("{shown}: the reader thread failed")))
     })?;
-    let t_link = started.elapsed();
-    let threshold = opts.threshold.unwrap_or(0.5);
-    let (digest, (model, links)) =
-        rayon::join(|| sha256(path), || linker.finish(LinkOptions { threshold }));
-    let t_finish = started.elapsed();
-    let snaps: Vec<&SnapshotInfo> = index.snapshots.iter().map(|(s, _)| s).collect();
-    let profile = FormatProfile::build(reader.info(), &info.name, &columns, &overridden, &rows);
-    let attribution = attribute(&snaps, &links, &profile);
-    let extraction_window = extraction_window(&snaps, &links);
-    // Canary persons are planted, not affected.
-    let canary_row = |l: &RowLink| {
-        l.versions.iter().any(|v| {
-            snaps
-                .get(usize::from(v.snapshot))
-                .is_some_and(|s| s.kind == SnapshotKind::Canary)
-        })
-    };
+    Ok(Streamed {
+        linker,
+        reader,
+        row_types,
+        row_dept,
+    })
+}
 
-    // Linkage summary. Persons get dense indices (first row first) so that per-person state is
-    // a vector, not a map keyed by strings.
-    let mut person_of: FxHashMap<&str, usize> = FxHashMap::default();
-    let mut duplicate_rows = 0;
+/// Per compared field: share of linked rows (with the field on both sides) that agree.
+fn field_agreement(links: &[RowLink], skip: &dyn Fn(&RowLink) -> bool) -> BTreeMap<String, f64> {
     let mut agree: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-    // Per affected person: its id, the personal types exposed (union over its rows) and a
-    // department.
-    let mut exposed: Vec<(&str, u32, [u8; 3])> = Vec::new();
-    for l in &links {
-        let Some(p) = l.person_id.as_deref() else {
-            continue;
-        };
-        if canary_row(l) {
-            continue;
-        }
-        let mut new = false;
-        let k = *person_of.entry(p).or_insert_with(|| {
-            new = true;
-            exposed.push((p, 0, [0; 3]));
-            exposed.len() - 1
-        });
-        if !new {
-            duplicate_rows += 1;
-        }
+    for l in links.iter().filter(|l| l.person_id.is_some() && !skip(l)) {
         for f in &l.agreeing_fields {
             let name = f.split(':').next().unwrap_or(f);
             let e = agree.entry(name).or_default();
@@ -558,120 +561,147 @@ pub fn analyze(
         for f in &l.disagreeing_fields {
             agree.entry(f.as_str()).or_default().1 += 1;
         }
-        let e = &mut exposed[k];
-        e.1 |= row_types.get(l.row as usize).copied().unwrap_or(0);
-        if e.2 == [0; 3] {
-            e.2 = row_dept.get(l.row as usize).copied().unwrap_or([0; 3]);
-        }
     }
-    exposed.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    agree
+        .into_iter()
+        .filter(|(f, _)| FIELDS.iter().any(|d| d.name == *f))
+        .map(|(f, (a, n))| {
+            (
+                f.to_string(),
+                ((a as f64 / n.max(1) as f64) * 1000.0).round() / 1000.0,
+            )
+        })
+        .collect()
+}
+
+/// What the file summary says of the dump that was read.
+fn file_summary(path: &Path, fi: &FileInfo, table: &str, rows: u64, sha256: String) -> FileSummary {
+    FileSummary {
+        name: path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().to_string()),
+        sha256,
+        bytes: fi.bytes,
+        format: fi.format.clone(),
+        compression: fi.compression.map(|c| format!("{c:?}").to_lowercase()),
+        encoding: fi.encoding.clone(),
+        delimiter: fi.delimiter,
+        has_header: fi.has_header,
+        table: table.to_string(),
+        rows,
+    }
+}
+
+fn index_summary(index: &Index) -> IndexSummary {
+    IndexSummary {
+        snapshots: index
+            .snapshots
+            .iter()
+            .map(|(s, _)| format!("{}@{}", s.source, s.as_of))
+            .collect(),
+        persons_enrolled: index
+            .snapshots
+            .iter()
+            .map(|(s, _)| s.persons)
+            .max()
+            .unwrap_or(0),
+    }
+}
+
+/// Analyse `path` against `index`. `progress` gets the number of rows linked so far.
+///
+/// Phases: [read and type](read_and_type) the head of the dump; [link every
+/// row](link_rows); estimate the model and keep each row's best candidate
+/// ([`Linker::finish`]); read each row's values ([`verdict::read_rows`]); attribute and date
+/// ([`attribute`], [`extraction_window`]); collect who is exposed with what
+/// ([`exposure::expose`], [`exposure::summarise`]); judge ([`judge`]).
+pub fn analyze(
+    index: &Index,
+    path: &Path,
+    opts: &AnalyzeOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(Analysis, Vec<RowLink>), AnalyzeError> {
+    let started = std::time::Instant::now();
+    if index.snapshots.is_empty() {
+        return Err(AnalyzeError::Input(
+            "the workspace has no enrolled source yet (leaktrace enroll --source NAME FILE)".into(),
+        ));
+    }
+    index.keep_resident();
+    let typed = read_and_type(path, opts)?;
+    let (info, rows, columns, overridden) = (
+        typed.info.clone(),
+        typed.rows.clone(),
+        typed.columns.clone(),
+        typed.overridden.clone(),
+    );
+    let types: Vec<ColumnType> = columns.iter().map(|c| c.ty).collect();
+    let personal: Vec<(usize, ColumnType)> = types
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, t)| t.is_personal())
+        .collect();
+    let streamed = link_rows(index, path, typed, &personal, progress)?;
+    let t_link = started.elapsed();
+    let threshold = opts.threshold.unwrap_or(0.5);
+    let linker = streamed.linker;
+    let (digest, (model, links)) =
+        rayon::join(|| sha256(path), || linker.finish(LinkOptions { threshold }));
+    let t_finish = started.elapsed();
+    let readings = verdict::read_rows(&links, &types, threshold);
+    let snaps: Vec<&SnapshotInfo> = index.snapshots.iter().map(|(s, _)| s).collect();
+    let profile = FormatProfile::build(
+        streamed.reader.info(),
+        &info.name,
+        &columns,
+        &overridden,
+        &rows,
+    );
+    let attribution = attribute(&snaps, &links, &profile);
+    let extraction_window = extraction_window(&snaps, &links, &attribution);
+    // Canary persons are planted, not affected.
+    let canary_row = |l: &RowLink| {
+        l.versions.iter().any(|v| {
+            snaps
+                .get(usize::from(v.snapshot))
+                .is_some_and(|s| s.kind == SnapshotKind::Canary)
+        })
+    };
+    let exposed = exposure::expose(
+        &links,
+        &readings,
+        verdict::is_recombined(&links, &readings),
+        &personal,
+        &streamed.row_types,
+        &streamed.row_dept,
+        &canary_row,
+    );
     let context = {
-        let ids: Vec<&str> = exposed.iter().map(|e| e.0).collect();
+        let ids: Vec<&str> = exposed.persons.iter().map(|e| e.0).collect();
         context_summary(index, &ids)?
     };
-    let rows_linked = links.iter().filter(|l| l.person_id.is_some()).count() as u64;
-    // Persons per category: a type may fill several columns; a person counts once per type.
-    let mut type_bits: BTreeMap<ColumnType, u32> = BTreeMap::new();
-    for (k, (_, t)) in personal.iter().enumerate().take(32) {
-        *type_bits.entry(*t).or_default() |= 1 << k;
-    }
-    let categories: BTreeMap<ColumnType, u64> = type_bits
-        .iter()
-        .map(|(t, bits)| {
-            let n = exposed.iter().filter(|e| e.1 & bits != 0).count() as u64;
-            (*t, n)
-        })
-        .collect();
     let linkage = Linkage {
         rows: links.len() as u64,
-        rows_linked,
-        persons_affected: exposed.len() as u64,
-        duplicate_rows,
+        rows_linked: links.iter().filter(|l| l.person_id.is_some()).count() as u64,
+        persons_affected: exposed.persons.len() as u64,
+        duplicate_rows: exposed.duplicate_rows,
         rows_with_candidates: links.iter().filter(|l| l.candidates > 0).count() as u64,
         candidate_pairs: links.iter().map(|l| u64::from(l.candidates)).sum(),
-        field_agreement: agree
-            .into_iter()
-            .filter(|(f, _)| FIELDS.iter().any(|d| d.name == *f))
-            .map(|(f, (a, n))| {
-                (
-                    f.to_string(),
-                    ((a as f64 / n.max(1) as f64) * 1000.0).round() / 1000.0,
-                )
-            })
-            .collect(),
+        field_agreement: field_agreement(&links, &canary_row),
         threshold,
     };
-    let verdict = judge(&linkage, &links, &types);
-    let types_of = |mask: u32| -> Vec<ColumnType> {
-        let mut v: Vec<ColumnType> = personal
-            .iter()
-            .enumerate()
-            .filter(|(k, (_, t))| mask & (1 << k) != 0 && *t != ColumnType::PersonId)
-            .map(|(_, (_, t))| *t)
-            .collect();
-        v.sort();
-        v.dedup();
-        v
-    };
-    let mut masks: BTreeMap<u32, u64> = BTreeMap::new();
-    let mut dept_codes: BTreeMap<[u8; 3], u64> = BTreeMap::new();
-    for (_, mask, dept) in &exposed {
-        *masks.entry(*mask).or_default() += 1;
-        *dept_codes.entry(*dept).or_default() += 1;
-    }
-    let types_by_mask: BTreeMap<u32, Vec<ColumnType>> =
-        masks.keys().map(|&m| (m, types_of(m))).collect();
-    let affected: Vec<(String, Vec<ColumnType>)> = exposed
-        .par_iter()
-        .map(|(p, mask, _)| ((*p).to_string(), types_by_mask[mask].clone()))
-        .collect();
-    let mut combos: BTreeMap<&[ColumnType], u64> = BTreeMap::new();
-    for (mask, n) in &masks {
-        *combos.entry(&types_by_mask[mask]).or_default() += n;
-    }
-    let mut depts: BTreeMap<String, u64> = BTreeMap::new();
-    for (dept, n) in dept_codes {
-        let d = String::from_utf8_lossy(&dept[..])
-            .trim_end_matches('\0')
-            .to_string();
-        *depts
-            .entry(if d.is_empty() { "?".into() } else { d })
-            .or_default() += n;
-    }
-    let mut combinations: Vec<Combination> = combos
-        .into_iter()
-        .map(|(types, persons)| Combination {
-            types: types.to_vec(),
-            persons,
-        })
-        .collect();
-    combinations.sort_by(|a, b| b.persons.cmp(&a.persons).then(a.types.cmp(&b.types)));
-    let departments = depts
-        .into_iter()
-        .map(|(code, persons)| Department { code, persons })
-        .collect();
-    let categories = categories
-        .into_iter()
-        .filter(|(t, _)| *t != ColumnType::PersonId)
-        .map(|(ty, persons)| Category { ty, persons })
-        .collect();
-    let fi = reader.info();
+    let verdict = judge(&linkage, &links, &readings);
+    let sums = exposure::summarise(&exposed, &personal);
     let analysis = Analysis {
         schema_version: SCHEMA_VERSION,
-        file: FileSummary {
-            name: path
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().to_string()),
-            sha256: digest?,
-            bytes: fi.bytes,
-            format: fi.format.clone(),
-            compression: fi.compression.map(|c| format!("{c:?}").to_lowercase()),
-            encoding: fi.encoding.clone(),
-            delimiter: fi.delimiter,
-            has_header: fi.has_header,
-            table: info.name.clone(),
-            rows: links.len() as u64,
-        },
+        file: file_summary(
+            path,
+            streamed.reader.info(),
+            &info.name,
+            links.len() as u64,
+            digest?,
+        ),
         columns: columns
             .iter()
             .map(|c| ColumnSummary {
@@ -686,28 +716,17 @@ pub fn analyze(
                     .map(|k| round2(k.valid_share)),
             })
             .collect(),
-        index: IndexSummary {
-            snapshots: index
-                .snapshots
-                .iter()
-                .map(|(s, _)| format!("{}@{}", s.source, s.as_of))
-                .collect(),
-            persons_enrolled: index
-                .snapshots
-                .iter()
-                .map(|(s, _)| s.persons)
-                .max()
-                .unwrap_or(0),
-        },
+        index: index_summary(index),
         linkage,
         verdict,
-        categories,
+        categories: sums.categories,
         attribution,
         extraction_window,
-        combinations,
-        departments,
+        combinations: sums.combinations,
+        departments: sums.departments,
         context,
-        affected,
+        recombination: sums.recombination,
+        affected: sums.affected,
         model,
         seconds: round2(started.elapsed().as_secs_f64()),
         phases: Phases {

@@ -197,6 +197,20 @@ pub const SMALL_BLOCK: usize = 64;
 /// At most this many candidates per row (those sharing the most blocking keys).
 pub const MAX_CANDIDATES: usize = 32;
 
+/// A person holding one of a row's identifiers is kept as a candidate when that identifier's
+/// postings hold at most this many persons in a segment (a household shares an e-mail or
+/// phone; a value held by more is no one's own).
+pub const HOLDERS_MAX: usize = 8;
+
+/// Keep the first `n` items and every later one that `keep` selects, in order.
+pub(crate) fn truncate_keeping<T>(v: &mut Vec<T>, n: usize, keep: impl Fn(&T) -> bool) {
+    let mut k = 0usize;
+    v.retain(|x| {
+        k += 1;
+        k <= n || keep(x)
+    });
+}
+
 /// Where a person is: (segment, ordinal) in every segment holding them.
 type Locations = Vec<(usize, u32)>;
 
@@ -264,6 +278,28 @@ pub struct RowLink {
     /// Value versions of the best candidate (see [`Pair::versions`]).
     #[serde(skip)]
     pub versions: Vec<SnapshotAgreement>,
+    /// The best candidate's comparison level per field of [`FIELDS`] ([`MISSING`]: either
+    /// side lacks the field), also when it is below the threshold.
+    #[serde(skip)]
+    pub levels: [u8; NF],
+    /// When the row's values may not all be its best candidate's — another candidate agrees
+    /// exactly with one of its identifiers, or the best disagrees on a name, the birth date or
+    /// an identifier: the best candidate first, then every other candidate agreeing exactly
+    /// with one of the row's identifiers, then the (at most [`NAMES_MAX`]) candidates the row's
+    /// other fields alone link to at the threshold, best first. Empty otherwise.
+    #[serde(skip)]
+    pub fragments: Vec<Fragment>,
+}
+
+/// An enrolled person some of a row's values belong to (see [`RowLink::fragments`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fragment {
+    pub person: String,
+    /// Comparison level per field of [`FIELDS`] ([`MISSING`]: either side lacks the field).
+    pub levels: [u8; NF],
+    /// Match probability with the identifier fields left out: what the row's names, dates
+    /// and places alone say about this person.
+    pub without_identifiers: f64,
 }
 
 /// Options of a link run.
@@ -511,7 +547,7 @@ impl<'a> Linker<'a> {
                     let held: Vec<(usize, u32)> = prep
                         .exact(fi, si)
                         .iter()
-                        .flat_map(|post| post.iter().take(8).map(move |o| (si, o)))
+                        .flat_map(|post| post.iter().take(HOLDERS_MAX).map(move |o| (si, o)))
                         .collect();
                     prep.holders[fi].extend(held);
                 }
@@ -719,8 +755,9 @@ impl<'a> Linker<'a> {
         self.chunks.iter().flatten()
     }
 
-    /// Estimate the model on the pairs and keep the best candidate of every row.
-    pub fn finish(self, opts: LinkOptions) -> (Model, Vec<RowLink>) {
+    /// The model the pairs are scored with: EM on the pairs, then the prior of two random
+    /// records matching.
+    fn scoring_model(&self) -> Model {
         let mut model = initial_model();
         if self.pairs > 0 {
             // EM on at most 400 000 pairs, taken at a fixed stride (deterministic).
@@ -744,9 +781,30 @@ impl<'a> Linker<'a> {
             .unwrap_or(1)
             .max(1) as f64;
         let expected_matches = model.prior * self.pairs as f64;
-        let mut scoring = model.clone();
-        scoring.prior = (expected_matches / (self.rows.max(1) as f64 * persons)).clamp(1e-12, 0.5);
-        let model = scoring;
+        model.prior = (expected_matches / (self.rows.max(1) as f64 * persons)).clamp(1e-12, 0.5);
+        model
+    }
+
+    /// Per row: (chunk, start, end) of its pairs (a row's pairs are contiguous in one chunk).
+    fn row_spans(&self) -> Vec<(u32, u32, u32)> {
+        let mut spans = vec![(0u32, 0u32, 0u32); self.rows as usize];
+        for (ci, chunk) in self.chunks.iter().enumerate() {
+            let mut start = 0usize;
+            while start < chunk.len() {
+                let row = chunk[start].row;
+                let end = start + chunk[start..].iter().take_while(|p| p.row == row).count();
+                if let Some(slot) = spans.get_mut(row as usize) {
+                    *slot = (ci as u32, start as u32, end as u32);
+                }
+                start = end;
+            }
+        }
+        spans
+    }
+
+    /// Estimate the model on the pairs and keep the best candidate of every row.
+    pub fn finish(self, opts: LinkOptions) -> (Model, Vec<RowLink>) {
+        let model = self.scoring_model();
         // Score every pair (in parallel), then keep each row's best (ties to the smaller id).
         let probs: Vec<Vec<f64>> = self
             .chunks
@@ -757,62 +815,157 @@ impl<'a> Linker<'a> {
                     .collect()
             })
             .collect();
-        let mut best: Vec<Option<(f64, &Pair)>> = vec![None; self.rows as usize];
-        for (p, &prob) in self.pairs().zip(probs.iter().flatten()) {
-            let Some(slot) = best.get_mut(p.row as usize) else {
-                continue;
-            };
-            match slot {
-                Some((q, b)) if *q > prob || (*q == prob && b.person <= p.person) => {}
-                _ => *slot = Some((prob, p)),
-            }
-        }
-        let out: Vec<RowLink> = best
+        let spans = self.row_spans();
+        let out: Vec<RowLink> = spans
             .par_iter()
             .enumerate()
-            .map(|(row, best)| {
-                let mut r = RowLink {
-                    row: row as u64,
-                    person_id: None,
-                    match_probability: 0.0,
-                    agreeing_fields: Vec::new(),
-                    disagreeing_fields: Vec::new(),
-                    foreign_identifiers: Vec::new(),
-                    candidates: self.candidates.get(&(row as u64)).copied().unwrap_or(0),
-                    row_fields: 0,
-                    versions: Vec::new(),
+            .map(|(row, &(ci, a, b))| {
+                let (ci, a, b) = (ci as usize, a as usize, b as usize);
+                let (pairs, probs) = match self.chunks.get(ci) {
+                    Some(c) if b > a => (&c[a..b], &probs[ci][a..b]),
+                    _ => (&[][..], &[][..]),
                 };
-                let Some((prob, p)) = *best else {
-                    return r;
-                };
-                r.match_probability = (prob * 1e6).round() / 1e6;
-                r.row_fields = p.row_fields;
-                r.versions = p.versions.clone();
-                for (fi, f) in FIELDS.iter().enumerate() {
-                    let l = p.levels[fi];
-                    if l == MISSING {
-                        continue;
-                    }
-                    if (l as usize) < f.levels.len() {
-                        let name = f.levels[l as usize].0;
-                        r.agreeing_fields.push(if l == 0 {
-                            f.name.to_string()
-                        } else {
-                            format!("{}:{name}", f.name)
-                        });
-                    } else {
-                        r.disagreeing_fields.push(f.name.to_string());
-                    }
-                    if p.foreign & (1 << fi) != 0 {
-                        r.foreign_identifiers.push(f.name.to_string());
-                    }
-                }
-                if prob >= opts.threshold {
-                    r.person_id = Some(p.person.clone());
-                }
-                r
+                let candidates = self.candidates.get(&(row as u64)).copied().unwrap_or(0);
+                row_link(row as u64, pairs, probs, candidates, &model, opts)
             })
             .collect();
         (model, out)
     }
+}
+
+/// The best candidate of a row's pairs (highest probability, ties to the smaller id).
+fn best_pair(pairs: &[Pair], probs: &[f64]) -> Option<usize> {
+    let mut best: Option<usize> = None;
+    for (k, p) in pairs.iter().enumerate() {
+        match best {
+            Some(b)
+                if probs[b] > probs[k] || (probs[b] == probs[k] && pairs[b].person <= p.person) => {
+            }
+            _ => best = Some(k),
+        }
+    }
+    best
+}
+
+/// A pair's comparison with its identifier fields left out: what the row's names, dates and
+/// places alone say.
+fn without_identifiers(p: &Pair) -> Comparison {
+    let mut c = p.comparison();
+    for (fi, f) in FIELDS.iter().enumerate() {
+        if f.identifier {
+            c.levels[fi] = MISSING;
+        }
+    }
+    c
+}
+
+/// Whether a pair agrees exactly with one of the row's identifiers.
+fn holds_identifier(levels: &[u8; NF]) -> bool {
+    (0..NF).any(|fi| FIELDS[fi].identifier && levels[fi] == 0)
+}
+
+/// Whether the best candidate leaves some of the row's names, birth date or identifiers
+/// unexplained (a field at its disagree level).
+fn leaves_values_unexplained(levels: &[u8; NF]) -> bool {
+    FIELDS.iter().enumerate().any(|(fi, f)| {
+        (f.identifier || matches!(f.name, "last_name" | "first_name" | "birth_date"))
+            && usize::from(levels[fi]) == f.levels.len()
+    })
+}
+
+/// The other persons a row's values point to (see [`RowLink::fragments`]).
+fn fragments_of(pairs: &[Pair], best: usize, model: &Model, threshold: f64) -> Vec<Fragment> {
+    let p = &pairs[best];
+    let holders: Vec<usize> = (0..pairs.len())
+        .filter(|&k| k != best && holds_identifier(&pairs[k].levels))
+        .collect();
+    if holders.is_empty() && !leaves_values_unexplained(&p.levels) {
+        return Vec::new();
+    }
+    let fragment = |k: usize| Fragment {
+        person: pairs[k].person.clone(),
+        levels: pairs[k].levels,
+        without_identifiers: round6(model.probability(&without_identifiers(&pairs[k]))),
+    };
+    // The candidates the row's other values alone link to, among those holding none of its
+    // identifiers: the best few (two tell the names are a homonym's, not one person's).
+    let mut names: Vec<(usize, f64)> = (0..pairs.len())
+        .filter(|&k| k != best && !holders.contains(&k))
+        .map(|k| (k, model.probability(&without_identifiers(&pairs[k]))))
+        .filter(|(_, q)| *q >= threshold)
+        .collect();
+    names.sort_by(|x, y| {
+        y.1.total_cmp(&x.1)
+            .then_with(|| pairs[x.0].person.cmp(&pairs[y.0].person))
+    });
+    names.truncate(NAMES_MAX);
+    std::iter::once(best)
+        .chain(holders)
+        .chain(names.into_iter().map(|(k, _)| k))
+        .map(fragment)
+        .collect()
+}
+
+/// At most this many candidates the row's non-identifier values alone link to are kept in
+/// [`RowLink::fragments`].
+pub const NAMES_MAX: usize = 3;
+
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+/// The outcome of one row from its scored pairs.
+fn row_link(
+    row: u64,
+    pairs: &[Pair],
+    probs: &[f64],
+    candidates: u32,
+    model: &Model,
+    opts: LinkOptions,
+) -> RowLink {
+    let mut r = RowLink {
+        row,
+        person_id: None,
+        match_probability: 0.0,
+        agreeing_fields: Vec::new(),
+        disagreeing_fields: Vec::new(),
+        foreign_identifiers: Vec::new(),
+        candidates,
+        row_fields: 0,
+        versions: Vec::new(),
+        levels: [MISSING; NF],
+        fragments: Vec::new(),
+    };
+    let Some(best) = best_pair(pairs, probs) else {
+        return r;
+    };
+    let (p, prob) = (&pairs[best], probs[best]);
+    r.match_probability = round6(prob);
+    r.row_fields = p.row_fields;
+    r.versions = p.versions.clone();
+    r.levels = p.levels;
+    for (fi, f) in FIELDS.iter().enumerate() {
+        let l = p.levels[fi];
+        if l == MISSING {
+            continue;
+        }
+        if (l as usize) < f.levels.len() {
+            let name = f.levels[l as usize].0;
+            r.agreeing_fields.push(if l == 0 {
+                f.name.to_string()
+            } else {
+                format!("{}:{name}", f.name)
+            });
+        } else {
+            r.disagreeing_fields.push(f.name.to_string());
+        }
+        if p.foreign & (1 << fi) != 0 {
+            r.foreign_identifiers.push(f.name.to_string());
+        }
+    }
+    if prob >= opts.threshold {
+        r.person_id = Some(p.person.clone());
+    }
+    r.fragments = fragments_of(pairs, best, model, opts.threshold);
+    r
 }

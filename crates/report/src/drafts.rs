@@ -150,7 +150,7 @@ pub(crate) fn art33_fr(f: &Facts) -> String {
         s,
         "\nOrigine présumée : {}. Période d'extraction estimée : {}.\n",
         f.source_fr(),
-        f.window()
+        f.window_fr()
     );
     let _ = writeln!(
         s,
@@ -166,6 +166,9 @@ pub(crate) fn art33_fr(f: &Facts) -> String {
     let _ = writeln!(s, "| catégorie de données | personnes |\n|---|---|");
     for (t, n) in &f.categories {
         let _ = writeln!(s, "| {} | {} |", category_label(*t).0, fr(*n));
+    }
+    if let Some(text) = fragments_fr(f) {
+        let _ = write!(s, "\n{text}");
     }
     let _ = writeln!(s, "\n## Conséquences probables\n");
     let _ = writeln!(s, "{}\n", consequences_fr(f));
@@ -206,6 +209,52 @@ pub(crate) fn art33_fr(f: &Facts) -> String {
             .unwrap_or("Sans objet si la notification intervient dans les 72 heures.")
     );
     s
+}
+
+/// At most this many combinations of fragments are listed in a draft.
+const FRAGMENT_ROWS: usize = 8;
+
+/// What real data the contradictory rows hold (French), when there are any.
+fn fragments_fr(f: &Facts) -> Option<String> {
+    let a = f.a;
+    let r = a.recombination.as_ref()?;
+    let mut s = format!(
+        "Le fichier assemble des données de personnes différentes : {} enregistrements \
+         mêlent des fragments réels de {} personnes. Pour {} d'entre elles, des identifiants \
+         (NIR, courriel, téléphone, IBAN) figurent sans leur nom ; pour {}, le nom figure à côté \
+         d'identifiants qui ne sont pas les leurs. Chaque personne n'est comptée ci-dessus que \
+         pour ses propres données.\n\n| données réelles présentes (fragments) | personnes |\n|---|---|\n",
+        fr(a.verdict.evidence.contradictory_rows),
+        fr(r.persons),
+        fr(r.identifiers_without_names),
+        fr(r.names_without_identifiers)
+    );
+    for c in r.combinations.iter().take(FRAGMENT_ROWS) {
+        let names: Vec<&str> = c.types.iter().map(|t| category_label(*t).0).collect();
+        let _ = writeln!(s, "| {} | {} |", names.join(", "), fr(c.persons));
+    }
+    Some(s)
+}
+
+/// What real data the contradictory rows hold (English), when there are any.
+fn fragments_en(f: &Facts) -> Option<String> {
+    let a = f.a;
+    let r = a.recombination.as_ref()?;
+    let mut s = format!(
+        "The file stitches together data of different persons: {} records mix real fragments \
+         of {} persons. For {} of them, identifiers (NIR, e-mail, phone, IBAN) appear without \
+         their name; for {}, the name appears next to identifiers that are not theirs. Each \
+         person is counted above for their own data only.\n\n| real data present (fragments) | persons |\n|---|---|\n",
+        en(a.verdict.evidence.contradictory_rows),
+        en(r.persons),
+        en(r.identifiers_without_names),
+        en(r.names_without_identifiers)
+    );
+    for c in r.combinations.iter().take(FRAGMENT_ROWS) {
+        let names: Vec<&str> = c.types.iter().map(|t| category_label(*t).1).collect();
+        let _ = writeln!(s, "| {} | {} |", names.join(", "), en(c.persons));
+    }
+    Some(s)
 }
 
 fn status_fr(s: Status) -> &'static str {
@@ -304,6 +353,9 @@ pub(crate) fn art33_en(f: &Facts) -> String {
     for (t, n) in &f.categories {
         let _ = writeln!(s, "| {} | {} |", category_label(*t).1, en(*n));
     }
+    if let Some(text) = fragments_en(f) {
+        let _ = write!(s, "\n{text}");
+    }
     let _ = writeln!(s, "\n## Likely consequences\n");
     let _ = writeln!(s, "{}\n", consequences_en(f));
     let _ =
@@ -364,6 +416,14 @@ pub(crate) fn art34_fr(f: &Facts) -> String {
     );
     let _ = writeln!(s, "## Quelles données ?\n");
     let _ = writeln!(s, "Les données concernées sont : {}.\n", cats.join(", "));
+    if f.a.recombination.is_some() {
+        let _ = writeln!(
+            s,
+            "Ce fichier est un montage qui associe des données de personnes différentes : il \
+             peut ne contenir que certaines de vos données (par exemple votre adresse \
+             électronique ou votre téléphone, sans votre nom).\n"
+        );
+    }
     let _ = writeln!(
         s,
         "Aucun mot de passe ni aucune coordonnée bancaire ne figure dans ce fichier, sauf \

@@ -14,7 +14,7 @@ pub mod severity;
 
 use std::path::{Path, PathBuf};
 
-use leaktrace_analyze::Analysis;
+use leaktrace_analyze::{Analysis, BoundReason, CandidateKind};
 use leaktrace_pii::ColumnType;
 use serde::Serialize;
 
@@ -126,7 +126,7 @@ impl Facts<'_> {
     fn source_fr(&self) -> String {
         let at = &self.a.attribution;
         match at.candidates.first() {
-            Some(c) if at.rows_used > 0 && c.source != "unknown" => format!(
+            Some(c) if at.rows_used > 0 && c.kind != CandidateKind::Unknown => format!(
                 "{} ({}), probabilité a posteriori {:.3}",
                 drafts::md(&c.source),
                 drafts::md(&c.recipient),
@@ -138,7 +138,7 @@ impl Facts<'_> {
     fn source_en(&self) -> String {
         let at = &self.a.attribution;
         match at.candidates.first() {
-            Some(c) if at.rows_used > 0 && c.source != "unknown" => format!(
+            Some(c) if at.rows_used > 0 && c.kind != CandidateKind::Unknown => format!(
                 "{} ({}), posterior probability {:.3}",
                 drafts::md(&c.source),
                 drafts::md(&c.recipient),
@@ -147,14 +147,44 @@ impl Facts<'_> {
             _ => "not determined".into(),
         }
     }
+    /// The extraction window in English: `from … to …`, saying which bound is a delivery
+    /// date (the day itself included).
     fn window(&self) -> String {
         let w = &self.a.extraction_window;
-        match (&w.from, &w.to) {
+        match (&w.lower, &w.upper) {
             (None, None) => "—".into(),
-            (f, t) => format!(
+            (lo, hi) => format!(
                 "{} → {}",
-                f.as_deref().unwrap_or("…"),
-                t.as_deref().unwrap_or("…")
+                lo.as_ref().map_or_else(
+                    || "…".to_string(),
+                    |l| if l.reason == BoundReason::Delivery {
+                        format!("{} (delivery date, included)", l.date)
+                    } else {
+                        format!("after {}", l.date)
+                    }
+                ),
+                hi.as_ref()
+                    .map_or_else(|| "…".to_string(), |h| format!("before {}", h.date))
+            ),
+        }
+    }
+    /// The extraction window in French.
+    fn window_fr(&self) -> String {
+        let w = &self.a.extraction_window;
+        match (&w.lower, &w.upper) {
+            (None, None) => "—".into(),
+            (lo, hi) => format!(
+                "{} → {}",
+                lo.as_ref().map_or_else(
+                    || "…".to_string(),
+                    |l| if l.reason == BoundReason::Delivery {
+                        format!("à partir du {} (date de livraison)", l.date)
+                    } else {
+                        format!("après le {}", l.date)
+                    }
+                ),
+                hi.as_ref()
+                    .map_or_else(|| "…".to_string(), |h| format!("avant le {}", h.date))
             ),
         }
     }

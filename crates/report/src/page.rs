@@ -149,6 +149,26 @@ pub(crate) fn report_html(f: &Facts) -> String {
     }
     // Categories.
     let _ = writeln!(b, "<h2>Who and what is exposed</h2>");
+    if let Some(r) = &a.recombination {
+        let _ = writeln!(
+            b,
+            "<p>{} records mix real fragments of {} persons: {} appear by their identifiers without their name, {} by their name next to identifiers that are not theirs. Each person is counted for their own data only.</p><table><tr><th>real data present (fragments)</th><th>persons</th></tr>",
+            en(a.verdict.evidence.contradictory_rows),
+            en(r.persons),
+            en(r.identifiers_without_names),
+            en(r.names_without_identifiers)
+        );
+        for c in r.combinations.iter().take(8) {
+            let names: Vec<&str> = c.types.iter().map(|t| category_label(*t).1).collect();
+            let _ = writeln!(
+                b,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                esc(&names.join(", ")),
+                en(c.persons)
+            );
+        }
+        let _ = writeln!(b, "</table>");
+    }
     let cats: Vec<(String, f64, String)> = f
         .categories
         .iter()

@@ -6,7 +6,9 @@ use rustc_hash::FxHashMap;
 use leaktrace_index::segment::{postings_batch, prefetch_bytes};
 use leaktrace_index::{Domain, Fp, NameKind, Postings, RowPrints, Segment};
 
-use super::{Known, Linker, Locations, MAX_BLOCK, MAX_CANDIDATES, SMALL_BLOCK};
+use super::{
+    truncate_keeping, Known, Linker, Locations, HOLDERS_MAX, MAX_BLOCK, MAX_CANDIDATES, SMALL_BLOCK,
+};
 
 impl<'a> Linker<'a> {
     /// Candidate persons of a row: id → locations (segment, ordinal) in every segment holding them.
@@ -23,7 +25,14 @@ impl<'a> Linker<'a> {
         if top < NEAR_BIRTH_BELOW {
             self.near_birth_hits(p, &mut hits);
         }
-        (self.resolve(hits), known)
+        // Persons holding one of the row's identifiers stay candidates whatever their count of
+        // shared keys: a stitched row's identifiers may belong to someone its names do not.
+        let holders: Vec<(usize, u32)> = known
+            .iter()
+            .filter(|k| k.2.len() <= HOLDERS_MAX)
+            .flat_map(|k| k.2.iter().map(move |o| (k.0, o)))
+            .collect();
+        (self.resolve(hits, &holders), known)
     }
 
     /// Phase 1 of [`Linker::candidates`]: hits per (segment, ordinal) of the row's own
@@ -119,15 +128,19 @@ impl<'a> Linker<'a> {
     }
 
     /// Phase 3: the best hits resolved to ids, merged across segments and located in the
-    /// other segments.
-    fn resolve(&self, hits: Hits) -> Vec<(String, Locations)> {
+    /// other segments; `holders` (persons holding one of the row's identifiers) are kept
+    /// whatever their count.
+    fn resolve(&self, hits: Hits, holders: &[(usize, u32)]) -> Vec<(String, Locations)> {
+        let is_holder = |k: &(usize, u32)| holders.contains(k);
         let segs: &'a [(leaktrace_index::SnapshotInfo, Segment)] = &self.index.snapshots;
         let mut ranked: Vec<((usize, u32), u32)> = hits.into_iter().collect();
         ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         // Within one segment too, far fewer shared keys than the best cannot win.
         let top = ranked.first().map_or(0, |r| r.1);
-        ranked.retain(|r| 2 * r.1 >= top);
-        ranked.truncate(MAX_CANDIDATES * segs.len().max(1));
+        ranked.retain(|r| 2 * r.1 >= top || is_holder(&r.0));
+        truncate_keeping(&mut ranked, MAX_CANDIDATES * segs.len().max(1), |r| {
+            is_holder(&r.0)
+        });
         // Merge a person's hits across segments by id. Each step's memory is requested for
         // all of them before it is read.
         for ((si, o), _) in &ranked {
@@ -141,17 +154,19 @@ impl<'a> Linker<'a> {
                 id
             })
             .collect();
-        let mut by_id: Vec<(&'a [u8], u32, Locations)> = Vec::new();
+        let mut by_id: Vec<(&'a [u8], u32, Locations, bool)> = Vec::new();
         let mut pos: FxHashMap<&[u8], usize> = FxHashMap::default();
         for (((si, o), n), id) in ranked.into_iter().zip(ids) {
+            let holder = is_holder(&(si, o));
             match pos.get(id) {
                 Some(&i) => {
                     by_id[i].1 += n;
                     by_id[i].2.push((si, o));
+                    by_id[i].3 |= holder;
                 }
                 None => {
                     pos.insert(id, by_id.len());
-                    by_id.push((id, n, vec![(si, o)]));
+                    by_id.push((id, n, vec![(si, o)], holder));
                 }
             }
         }
@@ -159,12 +174,12 @@ impl<'a> Linker<'a> {
         // A person sharing four blocking keys with the row leaves no chance to the hundreds
         // sharing one common name: keep those with at least half the best count.
         let best = by_id.first().map_or(0, |c| c.1);
-        by_id.retain(|c| 2 * c.1 >= best);
-        by_id.truncate(MAX_CANDIDATES);
+        by_id.retain(|c| 2 * c.1 >= best || c.3);
+        truncate_keeping(&mut by_id, MAX_CANDIDATES, |c| c.3);
         // Locate each candidate in the segments where blocking did not find them.
         let mut cands: Vec<(String, Locations)> = by_id
             .into_iter()
-            .map(|(id, _, locs)| (String::from_utf8_lossy(id).into_owned(), locs))
+            .map(|(id, _, locs, _)| (String::from_utf8_lossy(id).into_owned(), locs))
             .collect();
         for (id, locs) in &cands {
             for (si, (_, seg)) in segs.iter().enumerate() {
