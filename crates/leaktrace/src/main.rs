@@ -68,6 +68,12 @@ enum Command {
     Synth(cmd::synth::Args),
     /// Run the whole chain on built-in synthetic data
     Demo(cmd::demo::Args),
+    /// Serve the incident service (pages and JSON API) on this workspace
+    Serve(cmd::serve::Args),
+    /// Manage the incident service's accounts
+    User(cmd::user::Args),
+    /// Verify the incident service's audit trail, export an incident with it
+    Audit(cmd::audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -89,6 +95,9 @@ fn main() -> ExitCode {
         Command::Canary(args) => cmd::canary::run(args, &cli.global),
         Command::Synth(args) => cmd::synth::run(args, &cli.global),
         Command::Demo(args) => cmd::demo::run(args, &cli.global),
+        Command::Serve(args) => cmd::serve::run(args, &cli.global),
+        Command::User(args) => cmd::user::run(args, &cli.global),
+        Command::Audit(args) => cmd::audit::run(args, &cli.global),
     };
     match result {
         Ok(code) => code,

@@ -264,13 +264,15 @@ fn run(state: &AppState, incident: &IncidentRow, job: i64, live: &Live) -> Resul
         e.to_string()
             .replace(&evidence.display().to_string(), "evidence")
     };
-    let (analysis, links) = leaktrace_analyze::analyze(&index, &evidence, &opts, &|n| {
+    let (mut analysis, links) = leaktrace_analyze::analyze(&index, &evidence, &opts, &|n| {
         live.rows.store(n, Ordering::Relaxed)
     })
     .map_err(|e| shown(&e))?;
     if live.cancel.load(Ordering::Relaxed) {
         return Ok(());
     }
+    // The file on disk has a random name; the report names the file as uploaded.
+    analysis.file.name = incident.file_name.clone();
     set(Phase::Writing);
     let fields: IncidentFields = serde_json::from_str(&incident.fields).unwrap_or_default();
     let dir = crate::upload::incident_dir(state, &incident.id);

@@ -7,6 +7,7 @@
 //! State lives in the workspace: the service's tables in `catalog.sqlite` ([`store`]) and the
 //! incidents' files under `<home>/server/`. The key is read as the CLI reads it and never sent.
 
+pub mod admin;
 pub mod api;
 pub mod audit;
 pub mod auth;
@@ -233,4 +234,21 @@ pub async fn serve(state: Arc<AppState>, listen: SocketAddr) -> Result<(), Serve
         })
         .await
         .map_err(|e| ServerError::io(Path::new(&addr.to_string()), e))
+}
+
+/// Run the service from a synchronous caller (the CLI): a Tokio runtime with two workers, the
+/// state opened on the workspace, served until Ctrl-C; running analyses get a few seconds to
+/// stop, and any still running is marked `interrupted` at the next start.
+pub fn run(config: Config, listen: SocketAddr) -> Result<(), ServerError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| ServerError::io(Path::new("tokio runtime"), e))?;
+    let result = rt.block_on(async {
+        let state = open(config)?;
+        serve(state, listen).await
+    });
+    rt.shutdown_timeout(std::time::Duration::from_secs(5));
+    result
 }
