@@ -213,3 +213,52 @@ async fn pages_headers_cookies_language_and_assets() {
     let doc = get(&app, "/api/v1/openapi.json", &anon).await.json();
     assert!(doc["paths"]["/api/v1/incidents/{id}/events"]["get"].is_object());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_job_shows_nothing_and_can_be_rerun() {
+    let app = app();
+    let analyst = login(&app, "analyst").await;
+    let bytes = std::fs::read(base().leak("website_dump.sql")).unwrap();
+    // Two uploads: the second waits for the first (one analysis at a time) and is cancelled.
+    let first = upload(&app, &analyst, "a.sql", &bytes).await.json()["incident"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = upload(&app, &analyst, "b.sql", &bytes).await;
+    let second = r.json()["incident"]["id"].as_str().unwrap().to_string();
+    let r = post_json(
+        &app,
+        &format!("/api/v1/incidents/{second}/cancel"),
+        &analyst,
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    let job = wait_job(&app, &analyst, &second).await;
+    assert_eq!(job["phase"], "cancelled", "{job}");
+    assert_eq!(wait_job(&app, &analyst, &first).await["phase"], "done");
+    let v = get(&app, &format!("/api/v1/incidents/{second}"), &analyst)
+        .await
+        .json();
+    assert!(v["analysis"].is_null() && v["evidence_kept"] == true, "{v}");
+    let dir = app.home().join("server/incidents").join(&second);
+    assert!(!dir.join("report").exists());
+    let r = post_json(
+        &app,
+        &format!("/api/v1/incidents/{second}/cancel"),
+        &analyst,
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(r.code(), "conflict", "nothing left to cancel");
+    let r = post_json(
+        &app,
+        &format!("/api/v1/incidents/{second}/analyse"),
+        &analyst,
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    assert_eq!(wait_job(&app, &analyst, &second).await["phase"], "done");
+    assert!(dir.join("report/report.html").exists());
+}
