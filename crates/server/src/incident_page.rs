@@ -86,7 +86,7 @@ fn verdict(a: &Value) -> Markup {
     let v = &a["verdict"];
     let status = v["status"].as_str().unwrap_or("");
     html! {
-        section.verdict-box class={ "verdict-box " (status) } {
+        section class={ "verdict-box " (status) } {
             p.verdict-status { (status) " · " (v["confidence"].as_f64().unwrap_or(0.0)) }
             p.summary { (v["summary"].as_str().unwrap_or("")) }
             ul { @for e in v["explanation"].as_array().into_iter().flatten() { li { (e.as_str().unwrap_or("")) } } }
