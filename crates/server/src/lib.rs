@@ -102,6 +102,37 @@ impl Config {
     }
 }
 
+/// The service's configuration file (`leaktrace serve --config FILE`, TOML); every key is
+/// optional and a flag given on the command line wins.
+///
+/// ```toml
+/// listen = "127.0.0.1:8080"
+/// upload_max_mb = 1024
+/// session_hours = 8
+/// secure_cookies = true
+/// ```
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub upload_max_mb: Option<u64>,
+    pub session_hours: Option<i64>,
+    pub secure_cookies: Option<bool>,
+}
+
+impl FileConfig {
+    /// Parse a configuration file's text.
+    pub fn parse(text: &str) -> Result<FileConfig, ServerError> {
+        toml::from_str(text).map_err(|e| ServerError::Input(format!("configuration: {e}")))
+    }
+
+    /// Read and parse a configuration file.
+    pub fn load(path: &Path) -> Result<FileConfig, ServerError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ServerError::io(path, e))?;
+        Self::parse(&text).map_err(|e| ServerError::Input(format!("{}: {e}", path.display())))
+    }
+}
+
 /// What the handlers share.
 #[derive(Debug)]
 pub struct AppState {
@@ -251,4 +282,32 @@ pub fn run(config: Config, listen: SocketAddr) -> Result<(), ServerError> {
     });
     rt.shutdown_timeout(std::time::Duration::from_secs(5));
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configuration_files() {
+        let full = "listen = \"127.0.0.1:9000\"\nupload_max_mb = 5\nsession_hours = 2\nsecure_cookies = true\n";
+        let cases: &[(&str, Option<FileConfig>)] = &[
+            ("", Some(FileConfig::default())),
+            (
+                full,
+                Some(FileConfig {
+                    listen: Some("127.0.0.1:9000".parse().unwrap()),
+                    upload_max_mb: Some(5),
+                    session_hours: Some(2),
+                    secure_cookies: Some(true),
+                }),
+            ),
+            ("port = 80", None),
+            ("listen = \"localhost\"", None),
+            ("upload_max_mb = \"big\"", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(FileConfig::parse(text).ok(), *want, "{text}");
+        }
+    }
 }
