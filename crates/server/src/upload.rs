@@ -98,15 +98,27 @@ fn interrupted() -> ApiError {
     )
 }
 
-async fn read_text(field: axum::extract::multipart::Field<'_>) -> Result<String, ApiError> {
-    let bytes = field.bytes().await.map_err(|_| interrupted())?;
-    if bytes.len() > FIELD_MAX {
-        return Err(ApiError::new(
-            ErrorCode::PayloadTooLarge,
-            format!("a form field is longer than {FIELD_MAX} bytes"),
-        ));
+/// Most fields a form may have.
+const FIELDS_MAX: usize = 32;
+
+fn field_too_large() -> ApiError {
+    ApiError::new(
+        ErrorCode::PayloadTooLarge,
+        format!("a form field is longer than {FIELD_MAX} bytes"),
+    )
+}
+
+/// A text field, read chunk by chunk and refused past [`FIELD_MAX`] bytes (never buffered
+/// whole).
+async fn read_text(mut field: axum::extract::multipart::Field<'_>) -> Result<String, ApiError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|_| interrupted())? {
+        if bytes.len() + chunk.len() > FIELD_MAX {
+            return Err(field_too_large());
+        }
+        bytes.extend_from_slice(&chunk);
     }
-    String::from_utf8(bytes.to_vec())
+    String::from_utf8(bytes)
         .map_err(|_| ApiError::new(ErrorCode::BadRequest, "a form field is not UTF-8"))
 }
 
@@ -151,6 +163,7 @@ async fn read_form(
     guard: &mut Partial,
 ) -> Result<Form, ApiError> {
     let mut form = Form::default();
+    let mut fields = 0;
     let lines = |s: &str| -> Vec<String> {
         s.lines()
             .map(str::trim)
@@ -169,6 +182,13 @@ async fn read_form(
             interrupted()
         }
     })? {
+        fields += 1;
+        if fields > FIELDS_MAX {
+            return Err(ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("a form has at most {FIELDS_MAX} fields"),
+            ));
+        }
         let name = field.name().unwrap_or("").to_string();
         if name == "file" {
             if form.file.is_some() {

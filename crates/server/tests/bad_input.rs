@@ -76,6 +76,38 @@ async fn oversize_interrupted_and_empty_uploads_record_nothing() {
         (r.status, r.code().as_str()),
         (StatusCode::BAD_REQUEST, "bad_discovered_at")
     );
+    // A text field far over its cap, and too many fields: refused, never buffered whole.
+    let huge = "x".repeat(200_000);
+    let body = multipart(
+        &[("nature", huge.as_str()), ("discovered_at", DISCOVERED)],
+        Some(("x.csv", b"a\n")),
+    );
+    let r = send(
+        &app,
+        Method::POST,
+        "/api/v1/incidents",
+        &analyst,
+        Some(&multipart_type()),
+        body,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+    );
+    let many: Vec<(String, &str)> = (0..40).map(|i| (format!("f{i}"), "v")).collect();
+    let many: Vec<(&str, &str)> = many.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let body = multipart(&many, Some(("x.csv", b"a\n")));
+    let r = send(
+        &app,
+        Method::POST,
+        "/api/v1/incidents",
+        &analyst,
+        Some(&multipart_type()),
+        body,
+    )
+    .await;
+    assert_eq!(r.code(), "payload_too_large");
     assert_eq!(incident_count(&app), 0);
     assert!(uploads_empty(&app), "no partial upload left behind");
     // Still serving.
