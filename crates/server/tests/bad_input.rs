@@ -335,3 +335,34 @@ async fn expired_sessions_and_lockout() {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert!(r.text().contains("Identifiant ou mot de passe incorrect"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zip_bomb_fails_its_job_and_the_server_keeps_serving() {
+    use std::io::Write;
+    let app = app();
+    let analyst = login(&app, "analyst").await;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("bomb.csv", opts).unwrap();
+    let zeros = vec![b'0'; 1 << 20];
+    for _ in 0..100 {
+        zip.write_all(&zeros).unwrap();
+    }
+    let bytes = zip.finish().unwrap().into_inner();
+    assert!(
+        bytes.len() < 1 << 20,
+        "a small upload ({} bytes)",
+        bytes.len()
+    );
+    let r = upload(&app, &analyst, "archive.zip", &bytes).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["incident"]["id"].as_str().unwrap().to_string();
+    let job = wait_job(&app, &analyst, &id).await;
+    assert_eq!(job["phase"], "failed", "{job}");
+    assert!(job["error"].as_str().unwrap().contains("zip bomb"), "{job}");
+    assert_eq!(
+        get(&app, "/api/v1/me", &analyst).await.status,
+        StatusCode::OK
+    );
+}
