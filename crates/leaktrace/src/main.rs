@@ -90,6 +90,12 @@ enum Command {
     Completions(cmd::shell::CompletionsArgs),
     /// Print the manual page (roff)
     Man(cmd::shell::ManArgs),
+    /// Serve the incident service (pages and JSON API) on this workspace
+    Serve(cmd::serve::Args),
+    /// Manage the incident service's accounts
+    User(cmd::user::Args),
+    /// Verify the incident service's audit trail, export an incident with it
+    Audit(cmd::audit::Args),
 }
 
 /// Parse the command line over the defaults of the configuration file (`leaktrace.toml`,
@@ -134,6 +140,9 @@ fn main() -> ExitCode {
         Command::Config(args) => cmd::config::run(args, &cli.global),
         Command::Completions(args) => cmd::shell::completions(args, &cli.global),
         Command::Man(args) => cmd::shell::man(args, &cli.global),
+        Command::Serve(args) => cmd::serve::run(args, &cli.global),
+        Command::User(args) => cmd::user::run(args, &cli.global),
+        Command::Audit(args) => cmd::audit::run(args, &cli.global),
     };
     match result {
         Ok(code) => code,

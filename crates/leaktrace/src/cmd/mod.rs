@@ -1,6 +1,7 @@
 //! One module per subcommand: `Args` (clap) and `run`.
 
 pub mod analyze;
+pub mod audit;
 pub mod canary;
 pub mod check;
 pub mod config;
@@ -9,9 +10,11 @@ pub mod enroll;
 pub mod incident;
 pub mod init;
 pub mod scan;
+pub mod serve;
 pub mod shell;
 pub mod sources;
 pub mod synth;
+pub mod user;
 
 /// Warn (on stderr, whatever `--quiet` says) about a type forced by `--column` on a column
 /// whose sampled values mostly fail that type's validator.

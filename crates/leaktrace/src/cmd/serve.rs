@@ -1,0 +1,46 @@
+//! `leaktrace serve`: the incident service on this workspace (see docs/server.md).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::Global;
+
+/// Serve the incident pages and the JSON API for the DPO's team.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Configuration file (TOML: listen, upload_max_mb, session_hours, secure_cookies); flags win
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080] (keep it on loopback behind a TLS proxy)
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Largest upload, in MiB [default: 1024]
+    #[arg(long)]
+    pub upload_max_mb: Option<u64>,
+    /// Session lifetime, in hours [default: 8]
+    #[arg(long)]
+    pub session_hours: Option<i64>,
+    /// Mark cookies Secure (set when the service is reached over HTTPS)
+    #[arg(long)]
+    pub secure_cookies: bool,
+}
+
+pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
+    let file = match &args.config {
+        Some(p) => leaktrace_server::FileConfig::load(p)?,
+        None => leaktrace_server::FileConfig::default(),
+    };
+    let mut config = leaktrace_server::Config::new(&global.home, global.key_file.as_deref());
+    let mb = args.upload_max_mb.or(file.upload_max_mb).unwrap_or(1024);
+    config.upload_max = mb.saturating_mul(1 << 20);
+    let hours = args.session_hours.or(file.session_hours).unwrap_or(8);
+    config.session_seconds = hours.clamp(1, 24 * 30) * 3600;
+    config.secure_cookies = args.secure_cookies || file.secure_cookies.unwrap_or(false);
+    let listen = args
+        .listen
+        .or(file.listen)
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+    leaktrace_server::run(config, listen)?;
+    Ok(ExitCode::SUCCESS)
+}

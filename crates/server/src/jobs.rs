@@ -1,0 +1,346 @@
+//! Analyses as background jobs: one at a time (they use every core), on a blocking thread,
+//! `leaktrace_analyze::analyze` then `write_outputs` and `leaktrace_report::write_report` into a
+//! temporary directory renamed to `report/` once complete — nothing half-written is ever shown.
+//! Live progress (phase, rows linked) is kept in memory for server-sent events; the status is
+//! in the catalog, so a job a stopped server left behind is marked `interrupted` at the next
+//! start and can be rerun. A cancelled job's results are discarded (the analysis itself runs to
+//! the end of its current pass: the analysis library has no stop hook).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+
+use crate::audit::Action;
+use crate::store::IncidentRow;
+use crate::{AppState, IncidentFields, ServerError};
+
+/// Where a job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Queued,
+    Loading,
+    Linking,
+    Writing,
+    Done,
+    Failed,
+    Cancelled,
+    Interrupted,
+}
+
+impl Phase {
+    /// The stable name (also the job's status in the catalog).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Queued => "queued",
+            Phase::Loading => "loading",
+            Phase::Linking => "linking",
+            Phase::Writing => "writing",
+            Phase::Done => "done",
+            Phase::Failed => "failed",
+            Phase::Cancelled => "cancelled",
+            Phase::Interrupted => "interrupted",
+        }
+    }
+
+    /// Parse a stable name (`running` — the catalog's word for the live phases — reads as
+    /// linking).
+    pub fn parse(s: &str) -> Phase {
+        match s {
+            "queued" => Phase::Queued,
+            "loading" => Phase::Loading,
+            "running" | "linking" => Phase::Linking,
+            "writing" => Phase::Writing,
+            "done" => Phase::Done,
+            "failed" => Phase::Failed,
+            "cancelled" => Phase::Cancelled,
+            _ => Phase::Interrupted,
+        }
+    }
+
+    /// Whether the job has ended.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            Phase::Done | Phase::Failed | Phase::Cancelled | Phase::Interrupted
+        )
+    }
+
+    fn catalog_status(self) -> &'static str {
+        match self {
+            Phase::Loading | Phase::Linking | Phase::Writing => "running",
+            other => other.as_str(),
+        }
+    }
+}
+
+/// A running job's live state.
+#[derive(Debug)]
+pub struct Live {
+    pub rows: AtomicU64,
+    phase: Mutex<Phase>,
+    pub cancel: AtomicBool,
+    pub error: Mutex<Option<String>>,
+}
+
+impl Live {
+    /// The current phase.
+    pub fn phase(&self) -> Phase {
+        *self.phase.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn set(&self, p: Phase) {
+        *self.phase.lock().unwrap_or_else(|p| p.into_inner()) = p;
+    }
+}
+
+/// The live jobs of this server, by job id, and the one-at-a-time gate.
+#[derive(Debug)]
+pub struct Jobs {
+    live: Mutex<HashMap<i64, Arc<Live>>>,
+    gate: Arc<tokio::sync::Semaphore>,
+}
+
+impl Default for Jobs {
+    fn default() -> Jobs {
+        Jobs {
+            live: Mutex::new(HashMap::new()),
+            gate: Arc::new(tokio::sync::Semaphore::new(1)),
+        }
+    }
+}
+
+impl Jobs {
+    /// A live job, if this server runs it.
+    pub fn get(&self, id: i64) -> Option<Arc<Live>> {
+        self.live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .cloned()
+    }
+}
+
+/// Progress as the API and the events stream show it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Progress {
+    pub job: i64,
+    pub phase: Phase,
+    pub rows: u64,
+    pub error: Option<String>,
+}
+
+/// The progress of a job: live if running here, else from the catalog.
+pub fn progress(state: &AppState, job: i64) -> Result<Option<Progress>, ServerError> {
+    if let Some(l) = state.jobs.get(job) {
+        return Ok(Some(Progress {
+            job,
+            phase: l.phase(),
+            rows: l.rows.load(Ordering::Relaxed),
+            error: l.error.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+        }));
+    }
+    Ok(state.store().job(job)?.map(|j| Progress {
+        job,
+        phase: Phase::parse(&j.status),
+        rows: j.rows.max(0) as u64,
+        error: j.error,
+    }))
+}
+
+/// Queue an analysis of an incident; returns the job id.
+pub fn start(
+    state: &Arc<AppState>,
+    incident: &IncidentRow,
+    user: &str,
+) -> Result<i64, ServerError> {
+    let job = state.store().add_job(incident.number, user)?;
+    let live = Arc::new(Live {
+        rows: AtomicU64::new(0),
+        phase: Mutex::new(Phase::Queued),
+        cancel: AtomicBool::new(false),
+        error: Mutex::new(None),
+    });
+    state
+        .jobs
+        .live
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(job, live.clone());
+    state.audit(
+        user,
+        Action::AnalysisStarted,
+        &format!("incident:{}/job:{job}", incident.id),
+    );
+    let state = state.clone();
+    let incident = incident.clone();
+    let user = user.to_string();
+    tokio::spawn(async move {
+        let permit = state.jobs.gate.clone().acquire_owned().await;
+        let st = state.clone();
+        let lv = live.clone();
+        let inc = incident.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            run(&st, &inc, job, &lv)
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("the analysis stopped unexpectedly: {e}")));
+        finish(&state, &incident, job, &user, &live, result);
+    });
+    Ok(job)
+}
+
+fn finish(
+    state: &AppState,
+    incident: &IncidentRow,
+    job: i64,
+    user: &str,
+    live: &Live,
+    result: Result<(), String>,
+) {
+    let rows = live.rows.load(Ordering::Relaxed);
+    let object = format!("incident:{}/job:{job}", incident.id);
+    let (phase, action, error) = match result {
+        _ if live.cancel.load(Ordering::Relaxed) => {
+            (Phase::Cancelled, Action::AnalysisCancelled, None)
+        }
+        Ok(()) => (Phase::Done, Action::AnalysisFinished, None),
+        Err(e) => (Phase::Failed, Action::AnalysisFailed, Some(e)),
+    };
+    *live.error.lock().unwrap_or_else(|p| p.into_inner()) = error.clone();
+    {
+        let s = state.store();
+        let mut ok = s.set_job(job, phase.catalog_status(), rows, error.as_deref());
+        if ok.is_ok() && phase == Phase::Done {
+            ok = s
+                .add_status(incident.number, "analysed", &crate::now_iso(), user)
+                .map(|_| ());
+        }
+        if let Err(e) = ok {
+            eprintln!("leaktrace serve: job {job}: {e}");
+        }
+    }
+    state.audit(user, action, &object);
+    live.set(phase);
+    state
+        .jobs
+        .live
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&job);
+}
+
+/// The analysis itself (blocking thread). Errors are messages fit to show: they name the
+/// evidence file, never a value.
+fn run(state: &AppState, incident: &IncidentRow, job: i64, live: &Live) -> Result<(), String> {
+    if live.cancel.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let set = |p: Phase| {
+        live.set(p);
+        let _ = state.store().set_job(
+            job,
+            p.catalog_status(),
+            live.rows.load(Ordering::Relaxed),
+            None,
+        );
+    };
+    set(Phase::Loading);
+    let c = &state.config;
+    let evidence = crate::upload::evidence_path(state, &incident.id);
+    if !evidence.exists() {
+        return Err("the evidence file is no longer on the server; upload it again".into());
+    }
+    let ws = leaktrace_index::Workspace::open(&c.home, c.key_file.as_deref())
+        .map_err(|e| e.to_string())?;
+    let index = ws.load(false).map_err(|e| e.to_string())?;
+    set(Phase::Linking);
+    let opts = leaktrace_analyze::AnalyzeOptions::default();
+    let shown = |e: &dyn std::fmt::Display| {
+        e.to_string()
+            .replace(&evidence.display().to_string(), "evidence")
+    };
+    let (mut analysis, links) = leaktrace_analyze::analyze(&index, &evidence, &opts, &|n| {
+        live.rows.store(n, Ordering::Relaxed)
+    })
+    .map_err(|e| shown(&e))?;
+    if live.cancel.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    // The file on disk has a random name; the report names the file as uploaded.
+    analysis.file.name = incident.file_name.clone();
+    set(Phase::Writing);
+    let fields: IncidentFields = serde_json::from_str(&incident.fields).unwrap_or_default();
+    let dir = crate::upload::incident_dir(state, &incident.id);
+    let tmp = dir.join(format!("report.tmp-{job}"));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let write = || -> Result<(), String> {
+        leaktrace_analyze::write_outputs(&tmp, &analysis, &links).map_err(|e| shown(&e))?;
+        let inc = fields.to_incident(&incident.discovered_at);
+        leaktrace_report::write_report(&tmp, &analysis, &inc, None).map_err(|e| shown(&e))?;
+        Ok(())
+    };
+    if let Err(e) = write() {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    if live.cancel.load(Ordering::Relaxed) {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Ok(());
+    }
+    publish(&dir, &tmp, job).map_err(|e| e.to_string())?;
+    // The leaked file held personal data in clear: once analysed, only its hash stays.
+    let _ = std::fs::remove_file(&evidence);
+    Ok(())
+}
+
+/// Put a complete output directory in place of `report/` (two renames; the old one removed).
+fn publish(dir: &Path, tmp: &Path, job: i64) -> Result<(), ServerError> {
+    let report = dir.join("report");
+    let old = dir.join(format!("report.old-{job}"));
+    if report.exists() {
+        std::fs::rename(&report, &old).map_err(|e| ServerError::io(&report, e))?;
+    }
+    std::fs::rename(tmp, &report).map_err(|e| ServerError::io(&report, e))?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(())
+}
+
+/// Ask a live job to stop; false when no job of this server is running for it.
+pub fn cancel(state: &AppState, job: i64) -> bool {
+    match state.jobs.get(job) {
+        Some(l) => {
+            l.cancel.store(true, Ordering::Relaxed);
+            true
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phases_round_trip_and_terminal_ones_are_known() {
+        for p in [
+            Phase::Queued,
+            Phase::Loading,
+            Phase::Linking,
+            Phase::Writing,
+            Phase::Done,
+            Phase::Failed,
+            Phase::Cancelled,
+            Phase::Interrupted,
+        ] {
+            assert_eq!(Phase::parse(p.as_str()), p);
+            let stored = Phase::parse(p.catalog_status());
+            assert_eq!(stored.is_terminal(), p.is_terminal(), "{p:?}");
+        }
+        assert_eq!(Phase::parse("running"), Phase::Linking);
+    }
+}
