@@ -570,7 +570,6 @@ impl std::fmt::Debug for Segment {
     }
 }
 
-
 #[inline]
 fn u64_at(b: &[u8], i: usize) -> u64 {
     let mut x = [0u8; 8];

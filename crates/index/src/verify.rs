@@ -77,4 +77,3 @@ pub(crate) fn map_checked(
     let _ = m.advise(memmap2::Advice::NoHugePage);
     Ok(m)
 }
-
