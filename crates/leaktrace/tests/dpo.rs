@@ -21,7 +21,9 @@ fn lt(home: &Path) -> Command {
 }
 
 /// Run with a hang guard: a command still running after `limit` is killed and fails the test.
+/// Its output is drained while it runs (a completion script outgrows a pipe's buffer).
 fn run(mut c: Command, limit: Duration) -> (Output, Duration) {
+    use std::io::Read as _;
     let start = Instant::now();
     let mut child = c
         .stdin(Stdio::null())
@@ -29,14 +31,30 @@ fn run(mut c: Command, limit: Duration) -> (Output, Duration) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    while child.try_wait().unwrap().is_none() {
+    let drain = |mut r: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = r.read_to_end(&mut v);
+            v
+        })
+    };
+    let out_t = drain(Box::new(child.stdout.take().unwrap()));
+    let err_t = drain(Box::new(child.stderr.take().unwrap()));
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
         if start.elapsed() > limit {
             let _ = child.kill();
             panic!("{c:?} still running after {limit:?}");
         }
         std::thread::sleep(Duration::from_millis(10));
-    }
-    let out = child.wait_with_output().unwrap();
+    };
+    let out = Output {
+        status,
+        stdout: out_t.join().unwrap(),
+        stderr: err_t.join().unwrap(),
+    };
     (out, start.elapsed())
 }
 

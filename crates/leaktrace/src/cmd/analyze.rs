@@ -147,12 +147,12 @@ pub fn print_human(a: &Analysis, out: &std::path::Path, color: bool) {
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
-    super::check::regular_file(&args.file, "analyze")?;
     // The incident file is checked before any work: a typo must not cost a whole analysis.
     let incident = match &args.incident {
         Some(p) => leaktrace_report::Incident::load(p)?,
         None => leaktrace_report::Incident::default(),
     };
+    super::check::regular_file(&args.file, "analyze")?;
     let ws = super::open_workspace(global)?;
     let index = ws.load(true)?;
     let opts = AnalyzeOptions {
