@@ -25,14 +25,7 @@ impl<'a> Linker<'a> {
         if top < NEAR_BIRTH_BELOW {
             self.near_birth_hits(p, &mut hits);
         }
-        // Persons holding one of the row's identifiers stay candidates whatever their count of
-        // shared keys: a stitched row's identifiers may belong to someone its names do not.
-        let holders: Vec<(usize, u32)> = known
-            .iter()
-            .filter(|k| k.2.len() <= HOLDERS_MAX)
-            .flat_map(|k| k.2.iter().map(move |o| (k.0, o)))
-            .collect();
-        (self.resolve(hits, &holders), known)
+        (self.resolve(hits, &holders_of(&known)), known)
     }
 
     /// Phase 1 of [`Linker::candidates`]: hits per (segment, ordinal) of the row's own
@@ -130,8 +123,14 @@ impl<'a> Linker<'a> {
     /// Phase 3: the best hits resolved to ids, merged across segments and located in the
     /// other segments; `holders` (persons holding one of the row's identifiers) are kept
     /// whatever their count.
-    fn resolve(&self, hits: Hits, holders: &[(usize, u32)]) -> Vec<(String, Locations)> {
-        let is_holder = |k: &(usize, u32)| holders.contains(k);
+    fn resolve(&self, hits: Hits, holders: &[Holder]) -> Vec<(String, Locations)> {
+        let held = |k: &(usize, u32)| {
+            holders
+                .iter()
+                .filter(|h| (h.0, h.1) == *k)
+                .fold(0u32, |m, h| m | h.2)
+        };
+        let is_holder = |k: &(usize, u32)| held(k) != 0;
         let segs: &'a [(leaktrace_index::SnapshotInfo, Segment)] = &self.index.snapshots;
         let mut ranked: Vec<((usize, u32), u32)> = hits.into_iter().collect();
         ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -154,10 +153,10 @@ impl<'a> Linker<'a> {
                 id
             })
             .collect();
-        let mut by_id: Vec<(&'a [u8], u32, Locations, bool)> = Vec::new();
+        let mut by_id: Vec<(&'a [u8], u32, Locations, u32)> = Vec::new();
         let mut pos: FxHashMap<&[u8], usize> = FxHashMap::default();
         for (((si, o), n), id) in ranked.into_iter().zip(ids) {
-            let holder = is_holder(&(si, o));
+            let holder = held(&(si, o));
             match pos.get(id) {
                 Some(&i) => {
                     by_id[i].1 += n;
@@ -174,8 +173,13 @@ impl<'a> Linker<'a> {
         // A person sharing four blocking keys with the row leaves no chance to the hundreds
         // sharing one common name: keep those with at least half the best count.
         let best = by_id.first().map_or(0, |c| c.1);
-        by_id.retain(|c| 2 * c.1 >= best || c.3);
-        truncate_keeping(&mut by_id, MAX_CANDIDATES, |c| c.3);
+        // Holders stay whatever their count while the row's identifiers may point elsewhere
+        // than its best candidate; once that candidate holds every one of them, the others
+        // (a household's shared phone, homonyms' e-mail) are weighed like anyone else.
+        let all = holders.iter().fold(0u32, |m, h| m | h.2);
+        let keep = by_id.first().is_some_and(|c| c.3 & all != all);
+        by_id.retain(|c| 2 * c.1 >= best || (keep && c.3 != 0));
+        truncate_keeping(&mut by_id, MAX_CANDIDATES, |c| keep && c.3 != 0);
         // Locate each candidate in the segments where blocking did not find them.
         let mut cands: Vec<(String, Locations)> = by_id
             .into_iter()
@@ -204,6 +208,30 @@ impl<'a> Linker<'a> {
 
 /// Blocking keys shared with each (segment, ordinal).
 type Hits = FxHashMap<(usize, u32), u32>;
+
+/// A person holding one of the row's identifier values: (segment, ordinal, bit of the value
+/// among the row's identifier values).
+type Holder = (usize, u32, u32);
+
+/// The persons holding each of the row's identifier values, where a value is held by at most
+/// [`HOLDERS_MAX`] persons in a segment (a value held by more is no one's own). The same
+/// value in several segments has one bit; values past the 32nd share the last.
+fn holders_of(known: &Known<'_>) -> Vec<Holder> {
+    let mut values: Vec<Fp> = Vec::new();
+    let mut holders = Vec::new();
+    for (si, fp, post) in known {
+        if post.is_empty() || post.len() > HOLDERS_MAX {
+            continue;
+        }
+        let v = values.iter().position(|x| x == fp).unwrap_or_else(|| {
+            values.push(*fp);
+            values.len() - 1
+        });
+        let bit = 1u32 << v.min(31);
+        holders.extend(post.iter().map(|o| (*si, o, bit)));
+    }
+    holders
+}
 
 /// Rows whose best candidate shares fewer blocking keys than this also look for persons born
 /// the same day with a name one edit away (most rows of a genuine leak share more, and skip it).
