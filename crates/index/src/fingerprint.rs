@@ -263,9 +263,11 @@ impl RowPrints {
 
     /// Fingerprints of one domain.
     pub fn of(&self, d: Domain) -> impl Iterator<Item = Fp> + '_ {
-        self.prints
+        // `prints` is sorted: the domain's run is found by binary search.
+        let start = self.prints.partition_point(|(x, _)| *x < d);
+        self.prints[start..]
             .iter()
-            .filter(move |(x, _)| *x == d)
+            .take_while(move |(x, _)| *x == d)
             .map(|(_, f)| *f)
     }
 }
