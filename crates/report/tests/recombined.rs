@@ -12,13 +12,7 @@ use leaktrace_report::{write_report, Incident};
 fn drafts_of_a_stitched_file_name_its_fragments() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let ws = registry_workspace(
-        &data,
-        &tmp.path().join("ws"),
-        &tmp.path().join("k"),
-        23,
-        2_000,
-    );
+    let ws = registry_workspace(&data, &tmp.path().join("ws"), &tmp.path().join("k"));
     let index = ws.load(false).unwrap();
     let leak = tmp.path().join("stitched.csv");
     stitched_names_and_contacts(&data, &leak, 200);

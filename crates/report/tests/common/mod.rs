@@ -8,19 +8,18 @@ use std::path::Path;
 use leaktrace_index::{EnrollOptions, Workspace};
 use leaktrace_synth::{generate, read_manifest, Config};
 
-/// A synthetic population of `persons` with `seed` generated under `data`, its registry
+/// Persons of the synthetic population.
+pub const PERSONS: u64 = 2_000;
+/// Seed of the synthetic population.
+pub const SEED: u64 = 23;
+
+/// A synthetic population ([`PERSONS`], [`SEED`]) generated under `data`, its registry
 /// enrolled in a new workspace at `home` (key at `key`).
-pub fn registry_workspace(
-    data: &Path,
-    home: &Path,
-    key: &Path,
-    seed: u64,
-    persons: u64,
-) -> Workspace {
+pub fn registry_workspace(data: &Path, home: &Path, key: &Path) -> Workspace {
     generate(
         &Config {
-            persons,
-            seed,
+            persons: PERSONS,
+            seed: SEED,
             ..Config::default()
         },
         data,
