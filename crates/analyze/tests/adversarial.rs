@@ -5,9 +5,9 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::{workspace, workspace_with};
+use common::{enrolled, enrolled_with, leak, Registry};
 use leaktrace_analyze::{analyze, Analysis, AnalyzeOptions, Status};
 use leaktrace_index::Index;
 use leaktrace_pii::ColumnType as T;
@@ -17,77 +17,32 @@ const SEED: u64 = 21;
 /// Rows of each stitched file.
 const ROWS: usize = 300;
 
-/// The registry, as read from `registry.csv`.
-struct Registry {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-impl Registry {
-    fn read(data: &Path) -> Registry {
-        let mut rdr = csv::Reader::from_path(data.join("registry.csv")).unwrap();
-        let header = rdr.headers().unwrap().iter().map(str::to_string).collect();
-        let rows = rdr
-            .records()
-            .map(|r| r.unwrap().iter().map(str::to_string).collect())
-            .collect();
-        Registry { header, rows }
-    }
-
-    fn col(&self, name: &str) -> usize {
-        self.header.iter().position(|h| h == name).unwrap()
-    }
-
-    fn get(&self, person: usize, name: &str) -> &str {
-        &self.rows[person][self.col(name)]
-    }
-
-    fn id(&self, person: usize) -> &str {
-        self.get(person, "person_id")
-    }
-
-    fn write(&self, data: &Path) {
-        let mut w = csv::Writer::from_path(data.join("registry.csv")).unwrap();
-        w.write_record(&self.header).unwrap();
-        for r in &self.rows {
-            w.write_record(r).unwrap();
-        }
-        w.flush().unwrap();
-    }
-
-    /// `ROWS` triples of persons (a, b, c) with pairwise different surnames and first names
-    /// (a shared first name with the same identifiers reads as a name change), deterministic.
-    fn triples(&self) -> Vec<(usize, usize, usize)> {
-        let n = self.rows.len();
-        (0..n)
-            .map(|i| (i, (i + n / 3) % n, (i + 2 * n / 3) % n))
-            .filter(|&(a, b, c)| {
-                ["nom", "prenom"].iter().all(|f| {
-                    let s = |p| self.get(p, f);
-                    s(a) != s(b) && s(b) != s(c) && s(a) != s(c)
-                })
-            })
-            .take(ROWS)
-            .collect()
-    }
-}
-
-/// Write a CSV leak.
-fn leak(dir: &Path, name: &str, header: &[&str], rows: &[Vec<String>]) -> PathBuf {
-    let path = dir.join(name);
-    let mut w = csv::Writer::from_path(&path).unwrap();
-    w.write_record(header).unwrap();
-    for r in rows {
-        w.write_record(r).unwrap();
-    }
-    w.flush().unwrap();
-    path
-}
-
 fn run(index: &Index, path: &Path) -> Analysis {
     analyze(index, path, &AnalyzeOptions::default(), &|_| {})
         .unwrap()
         .0
+}
+
+/// Stitched files made of the registry's triples, written under `dir` and analysed with
+/// `index`.
+struct Stitcher<'a> {
+    index: &'a Index,
+    dir: &'a Path,
+    triples: &'a [(usize, usize, usize)],
+}
+
+impl Stitcher<'_> {
+    /// Write the leak `name` with `header` and one row per triple (a, b, c) built by `row`,
+    /// and analyse it.
+    fn analyse(
+        &self,
+        name: &str,
+        header: &[&str],
+        row: impl Fn(usize, usize, usize) -> Vec<String>,
+    ) -> Analysis {
+        let rows: Vec<Vec<String>> = self.triples.iter().map(|&(a, b, c)| row(a, b, c)).collect();
+        run(self.index, &leak(self.dir, name, header, &rows))
+    }
 }
 
 /// person id → categories exposed.
@@ -96,6 +51,12 @@ fn affected(a: &Analysis) -> BTreeMap<&str, BTreeSet<T>> {
         .iter()
         .map(|(p, t)| (p.as_str(), t.iter().copied().collect()))
         .collect()
+}
+
+/// At least 90 % of the persons of `ids` are affected with every category of `cats`, and
+/// none with any other ([`check_fragments`] with `cats` allowed and required).
+fn check_exposed_with(what: &str, a: &Analysis, ids: &[&str], cats: &[T]) {
+    check_fragments(what, a, ids, cats, cats, ROWS * 9 / 10);
 }
 
 /// Every person of `ids` that is affected is exposed with categories within `allowed`, and at
@@ -153,37 +114,28 @@ fn assert_recombined(what: &str, a: &Analysis) {
 
 #[test]
 fn stitched_files_are_recombined_with_their_fragments() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let ws = workspace(
-        &data,
-        &tmp.path().join("ws"),
-        &tmp.path().join("k"),
-        SEED,
-        PERSONS,
-    );
-    let index = ws.load(false).unwrap();
-    let reg = Registry::read(&data);
-    let triples = reg.triples();
+    let fx = enrolled(SEED, PERSONS);
+    let index = fx.ws.load(false).unwrap();
+    let reg = Registry::read(&fx.data);
+    let triples = reg.triples(ROWS);
     assert_eq!(triples.len(), ROWS);
     let ids = |pick: fn(&(usize, usize, usize)) -> usize| -> Vec<&str> {
         triples.iter().map(|t| reg.id(pick(t))).collect()
     };
     let (a_ids, b_ids, c_ids) = (ids(|t| t.0), ids(|t| t.1), ids(|t| t.2));
     let v = |p: usize, f: &str| reg.get(p, f).to_string();
+    let st = Stitcher {
+        index: &index,
+        dir: fx.dir(),
+        triples: &triples,
+    };
 
     // (a) Names of one person, e-mail and phone of another.
-    let rows: Vec<Vec<String>> = triples
-        .iter()
-        .map(|&(a, b, _)| vec![v(a, "nom"), v(a, "prenom"), v(b, "email"), v(b, "mobile")])
-        .collect();
-    let file = leak(
-        tmp.path(),
+    let an = st.analyse(
         "a.csv",
         &["nom", "prenom", "email", "telephone"],
-        &rows,
+        |a, b, _| vec![v(a, "nom"), v(a, "prenom"), v(b, "email"), v(b, "mobile")],
     );
-    let an = run(&index, &file);
     assert_recombined("names + another's e-mail and phone", &an);
     let k = &an.verdict.evidence.contradictions;
     assert!(
@@ -191,14 +143,7 @@ fn stitched_files_are_recombined_with_their_fragments() {
         "{k:?}"
     );
     // The e-mail and phone owners are exposed with their e-mail and phone, not with names.
-    check_fragments(
-        "(a) identifier owners",
-        &an,
-        &b_ids,
-        &[T::Email, T::Phone],
-        &[T::Email, T::Phone],
-        ROWS * 9 / 10,
-    );
+    check_exposed_with("(a) identifier owners", &an, &b_ids, &[T::Email, T::Phone]);
     // The name holders, when their names alone point to them, with their names only.
     check_fragments(
         "(a) name holders",
@@ -215,39 +160,19 @@ fn stitched_files_are_recombined_with_their_fragments() {
     );
 
     // (b) Names of one person, e-mail of a second, phone of a third.
-    let rows: Vec<Vec<String>> = triples
-        .iter()
-        .map(|&(a, b, c)| vec![v(a, "nom"), v(a, "prenom"), v(b, "email"), v(c, "mobile")])
-        .collect();
-    let file = leak(
-        tmp.path(),
+    let an = st.analyse(
         "b.csv",
         &["nom", "prenom", "email", "telephone"],
-        &rows,
+        |a, b, c| vec![v(a, "nom"), v(a, "prenom"), v(b, "email"), v(c, "mobile")],
     );
-    let an = run(&index, &file);
     assert_recombined("e-mail and phone of two other persons", &an);
     let k = &an.verdict.evidence.contradictions;
     assert!(
         k.identifiers_of_several_persons as usize >= ROWS * 9 / 10,
         "{k:?}"
     );
-    check_fragments(
-        "(b) e-mail owners",
-        &an,
-        &b_ids,
-        &[T::Email],
-        &[T::Email],
-        ROWS * 9 / 10,
-    );
-    check_fragments(
-        "(b) phone owners",
-        &an,
-        &c_ids,
-        &[T::Phone],
-        &[T::Phone],
-        ROWS * 9 / 10,
-    );
+    check_exposed_with("(b) e-mail owners", &an, &b_ids, &[T::Email]);
+    check_exposed_with("(b) phone owners", &an, &c_ids, &[T::Phone]);
     // The old explanation claimed the identifiers matched no enrolled person.
     assert!(an
         .verdict
@@ -256,66 +181,34 @@ fn stitched_files_are_recombined_with_their_fragments() {
         .all(|s| !s.contains("match no enrolled person")));
 
     // (b') The same without names.
-    let rows: Vec<Vec<String>> = triples
-        .iter()
-        .map(|&(_, b, c)| vec![v(b, "email"), v(c, "mobile")])
-        .collect();
-    let file = leak(tmp.path(), "b2.csv", &["email", "telephone"], &rows);
-    let an = run(&index, &file);
+    let an = st.analyse("b2.csv", &["email", "telephone"], |_, b, c| {
+        vec![v(b, "email"), v(c, "mobile")]
+    });
     assert_recombined("e-mail and phone of two persons, no names", &an);
-    check_fragments(
-        "(b') e-mail owners",
-        &an,
-        &b_ids,
-        &[T::Email],
-        &[T::Email],
-        ROWS * 9 / 10,
-    );
-    check_fragments(
-        "(b') phone owners",
-        &an,
-        &c_ids,
-        &[T::Phone],
-        &[T::Phone],
-        ROWS * 9 / 10,
-    );
+    check_exposed_with("(b') e-mail owners", &an, &b_ids, &[T::Email]);
+    check_exposed_with("(b') phone owners", &an, &c_ids, &[T::Phone]);
 
     // (c) Names and birth date of one person, NIR of another.
-    let rows: Vec<Vec<String>> = triples
-        .iter()
-        .map(|&(a, b, _)| {
+    let an = st.analyse(
+        "c.csv",
+        &["nom", "prenom", "date_naissance", "nir"],
+        |a, b, _| {
             vec![
                 v(a, "nom"),
                 v(a, "prenom"),
                 v(a, "date_naissance"),
                 v(b, "nir"),
             ]
-        })
-        .collect();
-    let file = leak(
-        tmp.path(),
-        "c.csv",
-        &["nom", "prenom", "date_naissance", "nir"],
-        &rows,
+        },
     );
-    let an = run(&index, &file);
     assert_recombined("names + birth date of one, NIR of another", &an);
-    check_fragments(
+    check_exposed_with(
         "(c) name holders",
         &an,
         &a_ids,
         &[T::LastName, T::FirstName, T::BirthDate],
-        &[T::LastName, T::FirstName, T::BirthDate],
-        ROWS * 9 / 10,
     );
-    check_fragments(
-        "(c) NIR owners",
-        &an,
-        &b_ids,
-        &[T::Nir],
-        &[T::Nir],
-        ROWS * 9 / 10,
-    );
+    check_exposed_with("(c) NIR owners", &an, &b_ids, &[T::Nir]);
     let cat = |t: T| {
         an.categories
             .iter()
@@ -331,46 +224,33 @@ fn stitched_files_are_recombined_with_their_fragments() {
 /// Name changes: a new surname with the same first name, birth date and identifiers.
 #[test]
 fn name_changes_stay_authentic() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let ws = workspace(
-        &data,
-        &tmp.path().join("ws"),
-        &tmp.path().join("k"),
-        SEED,
-        PERSONS,
-    );
-    let index = ws.load(false).unwrap();
-    let reg = Registry::read(&data);
+    let fx = enrolled(SEED, PERSONS);
+    let index = fx.ws.load(false).unwrap();
+    let reg = Registry::read(&fx.data);
     let v = |p: usize, f: &str| reg.get(p, f).to_string();
-    let rows: Vec<Vec<String>> = reg
-        .triples()
-        .iter()
-        .map(|&(a, b, _)| {
-            vec![
-                v(b, "nom"),
-                v(a, "prenom"),
-                v(a, "date_naissance"),
-                v(a, "email"),
-                v(a, "mobile"),
-                v(a, "nir"),
-            ]
-        })
-        .collect();
-    let file = leak(
-        tmp.path(),
-        "married.csv",
-        &[
-            "nom",
-            "prenom",
-            "date_naissance",
-            "email",
-            "telephone",
-            "nir",
-        ],
-        &rows,
-    );
-    let an = run(&index, &file);
+    let st = Stitcher {
+        index: &index,
+        dir: fx.dir(),
+        triples: &reg.triples(ROWS),
+    };
+    let header = [
+        "nom",
+        "prenom",
+        "date_naissance",
+        "email",
+        "telephone",
+        "nir",
+    ];
+    let an = st.analyse("married.csv", &header, |a, b, _| {
+        vec![
+            v(b, "nom"),
+            v(a, "prenom"),
+            v(a, "date_naissance"),
+            v(a, "email"),
+            v(a, "mobile"),
+            v(a, "nir"),
+        ]
+    });
     assert_eq!(an.verdict.status, Status::Authentic, "{:#?}", an.verdict);
     let e = &an.verdict.evidence;
     assert!(e.contradictory_rows as usize <= ROWS / 100, "{e:?}");
@@ -390,31 +270,22 @@ fn name_changes_stay_authentic() {
 /// records, or only in one of them while the file lists it for both.
 #[test]
 fn households_stay_authentic() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
     let mut pairs: Vec<(usize, usize)> = Vec::new();
-    let ws = workspace_with(
-        &data,
-        &tmp.path().join("ws"),
-        &tmp.path().join("k"),
-        SEED,
-        PERSONS,
-        |data| {
-            let mut reg = Registry::read(data);
-            pairs = reg.triples().iter().map(|t| (t.0, t.1)).collect();
-            let (nom, mobile) = (reg.col("nom"), reg.col("mobile"));
-            for (k, &(a, b)) in pairs.iter().enumerate() {
-                reg.rows[b][nom] = reg.rows[a][nom].clone();
-                // Half the households keep the phone in both records.
-                if k % 2 == 0 {
-                    reg.rows[b][mobile] = reg.rows[a][mobile].clone();
-                }
+    let fx = enrolled_with(SEED, PERSONS, |data| {
+        let mut reg = Registry::read(data);
+        pairs = reg.triples(ROWS).iter().map(|t| (t.0, t.1)).collect();
+        let (nom, mobile) = (reg.col("nom"), reg.col("mobile"));
+        for (k, &(a, b)) in pairs.iter().enumerate() {
+            reg.rows[b][nom] = reg.rows[a][nom].clone();
+            // Half the households keep the phone in both records.
+            if k % 2 == 0 {
+                reg.rows[b][mobile] = reg.rows[a][mobile].clone();
             }
-            reg.write(data);
-        },
-    );
-    let index = ws.load(false).unwrap();
-    let reg = Registry::read(&data);
+        }
+        reg.write(data);
+    });
+    let index = fx.ws.load(false).unwrap();
+    let reg = Registry::read(&fx.data);
     let v = |p: usize, f: &str| reg.get(p, f).to_string();
     let mut rows: Vec<Vec<String>> = Vec::new();
     for (k, &(a, b)) in pairs.iter().enumerate() {
@@ -438,7 +309,7 @@ fn households_stay_authentic() {
         }
     }
     let file = leak(
-        tmp.path(),
+        fx.dir(),
         "households.csv",
         &["nom", "prenom", "date_naissance", "email", "telephone"],
         &rows,

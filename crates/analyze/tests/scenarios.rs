@@ -7,22 +7,14 @@ use std::path::Path;
 
 mod common;
 
-use common::workspace;
+use common::enrolled;
 use leaktrace_analyze::{analyze, eval, write_outputs, AnalyzeOptions, Status};
 use leaktrace_synth::read_manifest;
 
 fn check_seed(seed: u64, persons: u64) {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let ws = workspace(
-        &data,
-        &tmp.path().join("ws"),
-        &tmp.path().join("k"),
-        seed,
-        persons,
-    );
-    let index = ws.load(true).unwrap();
-    let scenarios = leaktrace_synth::read_scenarios(&data).unwrap();
+    let fx = enrolled(seed, persons);
+    let (data, index) = (&fx.data, fx.ws.load(true).unwrap());
+    let scenarios = leaktrace_synth::read_scenarios(data).unwrap();
     assert_eq!(scenarios.len(), 9);
     for s in &scenarios {
         let (a, links) = analyze(
@@ -73,7 +65,7 @@ fn check_seed(seed: u64, persons: u64) {
             .all(|c| c.persons <= a.linkage.persons_affected));
         assert!(!a.verdict.explanation.is_empty());
         check_attribution(seed, s, &a);
-        check_context(&registry_months(&data), s, &a, &truth, &score);
+        check_context(&registry_months(data), s, &a, &truth, &score);
     }
 }
 
@@ -279,19 +271,11 @@ fn verdicts_and_f1_on_every_scenario_seed_7() {
 
 #[test]
 fn outputs_follow_the_schema_and_hold_no_values() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let ws = workspace(
-        &data,
-        &tmp.path().join("ws"),
-        &tmp.path().join("k"),
-        5,
-        3_000,
-    );
-    let index = ws.load(false).unwrap();
-    let leak = data.join("leaks/app_reshaped.csv");
+    let fx = enrolled(5, 3_000);
+    let index = fx.ws.load(false).unwrap();
+    let leak = fx.data.join("leaks/app_reshaped.csv");
     let (a, links) = analyze(&index, &leak, &AnalyzeOptions::default(), &|_| {}).unwrap();
-    let out = tmp.path().join("report");
+    let out = fx.dir().join("report");
     write_outputs(&out, &a, &links).unwrap();
     let csv = std::fs::read_to_string(out.join("matches.csv")).unwrap();
     let mut lines = csv.lines();
@@ -380,16 +364,9 @@ fn outputs_follow_the_schema_and_hold_no_values() {
 fn a_canary_names_its_delivery() {
     use leaktrace_synth::canary::{seed_for, CanaryOptions, FICTION_PHONE_PREFIX};
     use leaktrace_synth::date::Date;
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let mut ws = workspace(
-        &data,
-        &tmp.path().join("ws"),
-        &tmp.path().join("k"),
-        11,
-        3_000,
-    );
-    let m = read_manifest(&data).unwrap();
+    let mut fx = enrolled(11, 3_000);
+    let (data, tmp) = (&fx.data, fx.tmp.path());
+    let m = read_manifest(data).unwrap();
     let w24 = m
         .extracts
         .iter()
@@ -401,9 +378,9 @@ fn a_canary_names_its_delivery() {
         .find(|e| e.name == "website_2025")
         .unwrap();
     let as_of = Date::parse_iso(&w25.as_of).unwrap();
-    let canary_file = tmp.path().join("canaries.tsv");
+    let canary_file = tmp.join("canaries.tsv");
     let report = leaktrace_analyze::canary::plant(
-        &mut ws,
+        &mut fx.ws,
         Some(&data.join(&w25.file)),
         &CanaryOptions {
             recipient: w25.recipient.clone(),
@@ -439,11 +416,11 @@ fn a_canary_names_its_delivery() {
         .map(str::to_string)
         .collect();
     assert_eq!(same.len(), 5);
-    let leak = tmp.path().join("leak.tsv");
+    let leak = tmp.join("leak.tsv");
     let write = |rows: &[String]| {
         std::fs::write(&leak, format!("{header}\n{}\n", rows.join("\n"))).unwrap();
     };
-    let index = ws.load(false).unwrap();
+    let index = fx.ws.load(false).unwrap();
     write(&same);
     let (plain, _) = analyze(&index, &leak, &AnalyzeOptions::default(), &|_| {}).unwrap();
     assert_eq!(plain.attribution.canary_rows, 0);

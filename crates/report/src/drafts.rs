@@ -1,5 +1,6 @@
 //! The drafts: Art. 33 notification (French, English) and Art. 34 notice (French) in
-//! Markdown, and their HTML rendering.
+//! Markdown, and their HTML rendering. The Art. 33 notification has one builder, [`art33`],
+//! and a text table per language ([`ART33_FR`], [`ART33_EN`]).
 
 use std::fmt::Write as _;
 
@@ -116,143 +117,267 @@ fn contact(f: &Facts) -> String {
         .map_or_else(|| f.contact().to_string(), md)
 }
 
-pub(crate) fn art33_fr(f: &Facts) -> String {
-    let a = f.a;
+/// The words and sentences of the Art. 33 notification in one language: the headings and
+/// fixed phrases as they are, the sentences with numbers as functions of the numbers already
+/// formatted the language's way (`num`).
+pub(crate) struct Art33Text {
+    title: &'static str,
+    controller: &'static str,
+    contact: &'static str,
+    aware: &'static str,
+    deadline: &'static str,
+    nature_heading: &'static str,
+    /// The breach sentence: file, records, verdict.
+    nature: fn(&Facts) -> String,
+    origin: &'static str,
+    period: &'static str,
+    source: fn(&Facts) -> String,
+    window: fn(&Facts) -> String,
+    categories_heading: &'static str,
+    /// Persons concerned, records linked, records.
+    persons: fn(&str, &str, &str) -> String,
+    categories_table: &'static str,
+    /// Contradictory records, persons, identifiers without names, names without identifiers.
+    fragments: fn(&str, &str, &str, &str) -> String,
+    fragments_table: &'static str,
+    consequences_heading: &'static str,
+    risks: &'static str,
+    risk_base: &'static str,
+    risk_nir: &'static str,
+    risk_phone: &'static str,
+    risk_iban: &'static str,
+    risk_sep: &'static str,
+    severity: &'static str,
+    level: fn(&str) -> &str,
+    art34: &'static str,
+    art34_required: &'static str,
+    art34_not_required: &'static str,
+    measures_taken: &'static str,
+    measures_taken_default: &'static str,
+    measures_proposed: &'static str,
+    measures_proposed_default: &'static str,
+    delay: &'static str,
+    delay_default: &'static str,
+    /// A count in the language's digit grouping.
+    num: fn(u64) -> String,
+    /// A data category's name.
+    label: fn(ColumnType) -> &'static str,
+}
+
+/// The Art. 33 notification in French.
+pub(crate) const ART33_FR: Art33Text = Art33Text {
+    title: "Notification d'une violation de données personnelles (RGPD, art. 33)",
+    controller: "Responsable du traitement : ",
+    contact: "Point de contact : ",
+    aware: "Prise de connaissance : ",
+    deadline: "Échéance de notification (72 heures) : ",
+    nature_heading: "Nature de la violation",
+    nature: |f| {
+        let a = f.a;
+        format!(
+            "Violation de la confidentialité : un fichier de {} enregistrements ({}, SHA-256 {}) a été \
+             trouvé hors de l'organisation. Analyse : fichier {} ; {} enregistrements sur {} \
+             correspondent à des personnes de nos fichiers (confiance {:.2}).",
+            fr(a.file.rows),
+            md(&a.file.name),
+            &a.file.sha256[..16],
+            status_fr(a.verdict.status),
+            fr(a.linkage.rows_linked),
+            fr(a.linkage.rows),
+            a.verdict.confidence
+        )
+    },
+    origin: "Origine présumée : ",
+    period: "Période d'extraction estimée : ",
+    source: |f| f.source_fr(),
+    window: |f| f.window_fr(),
+    categories_heading: "Catégories et nombre approximatif de personnes concernées",
+    persons: |persons, linked, rows| {
+        format!(
+            "{persons} personnes concernées ({linked} enregistrements rattachés à une personne, \
+             sur {rows})."
+        )
+    },
+    categories_table: "| catégorie de données | personnes |",
+    fragments: |rows, persons, ids_alone, names_alone| {
+        format!(
+            "Le fichier assemble des données de personnes différentes : {rows} enregistrements \
+             mêlent des fragments réels de {persons} personnes. Pour {ids_alone} d'entre elles, \
+             des identifiants (NIR, courriel, téléphone, IBAN) figurent sans leur nom ; pour \
+             {names_alone}, le nom figure à côté d'identifiants qui ne sont pas les leurs. Chaque \
+             personne n'est comptée ci-dessus que pour ses propres données."
+        )
+    },
+    fragments_table: "| données réelles présentes (fragments) | personnes |",
+    consequences_heading: "Conséquences probables",
+    risks: "Risques pour les personnes : ",
+    risk_base: "hameçonnage (phishing) ciblé et usurpation de l'identité de l'organisation \
+                auprès des personnes",
+    risk_nir: "usurpation d'identité et fraude aux prestations à l'aide du NIR",
+    risk_phone: "appels et SMS frauduleux",
+    risk_iban: "fraude bancaire (prélèvements)",
+    risk_sep: " ; ",
+    severity: "Gravité (méthode ENISA) : ",
+    level: level_fr,
+    art34: "Information des personnes (art. 34) : ",
+    art34_required: "requise",
+    art34_not_required: "non requise à ce stade",
+    measures_taken: "Mesures prises",
+    measures_taken_default:
+        "analyse du fichier avec leaktrace (authenticité, personnes, origine) ; [à compléter]",
+    measures_proposed: "Mesures envisagées",
+    measures_proposed_default:
+        "information des personnes concernées et vigilance contre l'hameçonnage ; [à compléter]",
+    delay: "Motifs du retard éventuel",
+    delay_default: "Sans objet si la notification intervient dans les 72 heures.",
+    num: fr,
+    label: |t| category_label(t).0,
+};
+
+/// The Art. 33 notification in English.
+pub(crate) const ART33_EN: Art33Text = Art33Text {
+    title: "Notification of a personal data breach (GDPR Art. 33)",
+    controller: "Controller: ",
+    contact: "Contact point: ",
+    aware: "Became aware: ",
+    deadline: "Notification deadline (72 hours): ",
+    nature_heading: "Nature of the breach",
+    nature: |f| {
+        let a = f.a;
+        format!(
+            "Loss of confidentiality: a file of {} records ({}, SHA-256 {}) was found outside the \
+             organisation. Analysis: {} (verdict: {}).",
+            en(a.file.rows),
+            md(&a.file.name),
+            &a.file.sha256[..16],
+            a.verdict.status.as_str(),
+            a.verdict.confidence
+        )
+    },
+    origin: "Presumed origin: ",
+    period: "Estimated extraction period: ",
+    source: |f| f.source_en(),
+    window: |f| f.window(),
+    categories_heading: "Categories and approximate number of persons concerned",
+    persons: |persons, linked, rows| {
+        format!("{persons} persons concerned ({linked} records linked to a person, out of {rows}).")
+    },
+    categories_table: "| data category | persons |",
+    fragments: |rows, persons, ids_alone, names_alone| {
+        format!(
+            "The file stitches together data of different persons: {rows} records mix real \
+             fragments of {persons} persons. For {ids_alone} of them, identifiers (NIR, e-mail, \
+             phone, IBAN) appear without their name; for {names_alone}, the name appears next to \
+             identifiers that are not theirs. Each person is counted above for their own data \
+             only."
+        )
+    },
+    fragments_table: "| real data present (fragments) | persons |",
+    consequences_heading: "Likely consequences",
+    risks: "Risks to the persons: ",
+    risk_base: "targeted phishing, impersonating the organisation",
+    risk_nir: "identity theft and benefit fraud with the NIR",
+    risk_phone: "fraudulent calls and text messages",
+    risk_iban: "bank fraud (direct debits)",
+    risk_sep: "; ",
+    severity: "Severity (ENISA method): ",
+    level: |level| level,
+    art34: "Communication to the persons (Art. 34): ",
+    art34_required: "required",
+    art34_not_required: "not required at this stage",
+    measures_taken: "Measures taken",
+    measures_taken_default:
+        "analysis of the file with leaktrace (authenticity, persons, origin); [to complete]",
+    measures_proposed: "Measures proposed",
+    measures_proposed_default:
+        "informing the persons and warning them about phishing; [to complete]",
+    delay: "Reasons for any delay",
+    delay_default: "Not applicable if notified within 72 hours.",
+    num: en,
+    label: |t| category_label(t).1,
+};
+
+/// The Art. 33 notification (to the CNIL) in the language of `t`, in Markdown.
+pub(crate) fn art33(f: &Facts, t: &Art33Text) -> String {
+    let (a, num) = (f.a, t.num);
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "# Notification d'une violation de données personnelles (RGPD, art. 33)\n"
-    );
-    let _ = writeln!(s, "Responsable du traitement : {}  ", org(f));
-    let _ = writeln!(s, "Point de contact : {}\n", contact(f));
+    let _ = writeln!(s, "# {}\n", t.title);
+    let _ = writeln!(s, "{}{}  ", t.controller, org(f));
+    let _ = writeln!(s, "{}{}\n", t.contact, contact(f));
     if let Some(d) = &f.deadline {
-        let _ = writeln!(s, "Prise de connaissance : {}  ", d.discovered);
-        let _ = writeln!(s, "Échéance de notification (72 heures) : {}\n", d.deadline);
+        let _ = writeln!(s, "{}{}  ", t.aware, d.discovered);
+        let _ = writeln!(s, "{}{}\n", t.deadline, d.deadline);
     }
-    let _ = writeln!(s, "## Nature de la violation\n");
-    let _ = writeln!(
-        s,
-        "Violation de la confidentialité : un fichier de {} enregistrements ({}, SHA-256 {}) a été \
-         trouvé hors de l'organisation. Analyse : fichier {} ; {} enregistrements sur {} \
-         correspondent à des personnes de nos fichiers (confiance {:.2}).",
-        fr(a.file.rows),
-        md(&a.file.name),
-        &a.file.sha256[..16],
-        status_fr(a.verdict.status),
-        fr(a.linkage.rows_linked),
-        fr(a.linkage.rows),
-        a.verdict.confidence
-    );
+    let _ = writeln!(s, "## {}\n", t.nature_heading);
+    let _ = writeln!(s, "{}", (t.nature)(f));
     if let Some(n) = &f.incident.nature {
         let _ = writeln!(s, "\n{}", md(n));
     }
-    let _ = writeln!(
-        s,
-        "\nOrigine présumée : {}. Période d'extraction estimée : {}.\n",
-        f.source_fr(),
-        f.window_fr()
+    let (source, window) = ((t.source)(f), (t.window)(f));
+    let _ = writeln!(s, "\n{}{source}. {}{window}.\n", t.origin, t.period);
+    let _ = writeln!(s, "## {}\n", t.categories_heading);
+    let persons = (t.persons)(
+        &num(a.linkage.persons_affected),
+        &num(a.linkage.rows_linked),
+        &num(a.linkage.rows),
     );
-    let _ = writeln!(
-        s,
-        "## Catégories et nombre approximatif de personnes concernées\n"
-    );
-    let _ = writeln!(
-        s,
-        "{} personnes concernées ({} enregistrements rattachés à une personne, sur {}).\n",
-        fr(a.linkage.persons_affected),
-        fr(a.linkage.rows_linked),
-        fr(a.linkage.rows)
-    );
-    let _ = writeln!(s, "| catégorie de données | personnes |\n|---|---|");
-    for (t, n) in &f.categories {
-        let _ = writeln!(s, "| {} | {} |", category_label(*t).0, fr(*n));
+    let _ = writeln!(s, "{persons}\n");
+    let _ = writeln!(s, "{}\n|---|---|", t.categories_table);
+    for (c, n) in &f.categories {
+        let _ = writeln!(s, "| {} | {} |", (t.label)(*c), num(*n));
     }
-    if let Some(text) = fragments_fr(f) {
+    if let Some(text) = fragments(f, t) {
         let _ = write!(s, "\n{text}");
     }
-    let _ = writeln!(s, "\n## Conséquences probables\n");
-    let _ = writeln!(s, "{}\n", consequences_fr(f));
+    let _ = writeln!(s, "\n## {}\n", t.consequences_heading);
+    let _ = writeln!(s, "{}\n", consequences(f, t));
+    let sv = &f.severity;
+    let art34 = if sv.art34 {
+        t.art34_required
+    } else {
+        t.art34_not_required
+    };
     let _ = writeln!(
         s,
-        "Gravité (méthode ENISA) : {} (score {:.2} = DPC {} × EI {} + CB {}). Information des \
-         personnes (art. 34) : {}.\n",
-        level_fr(&f.severity.level),
-        f.severity.score,
-        f.severity.dpc,
-        f.severity.ei,
-        f.severity.cb,
-        if f.severity.art34 {
-            "requise"
-        } else {
-            "non requise à ce stade"
-        }
+        "{}{} (score {:.2} = DPC {} × EI {} + CB {}). {}{art34}.\n",
+        t.severity,
+        (t.level)(&sv.level),
+        sv.score,
+        sv.dpc,
+        sv.ei,
+        sv.cb,
+        t.art34
     );
-    let _ = writeln!(s, "## Mesures prises\n");
-    s.push_str(&list(
-        &f.incident.measures_taken,
-        "analyse du fichier avec leaktrace (authenticité, personnes, origine) ; [à compléter]",
-    ));
-    let _ = writeln!(s, "\n## Mesures envisagées\n");
+    let _ = writeln!(s, "## {}\n", t.measures_taken);
+    s.push_str(&list(&f.incident.measures_taken, t.measures_taken_default));
+    let _ = writeln!(s, "\n## {}\n", t.measures_proposed);
     s.push_str(&list(
         &f.incident.measures_proposed,
-        "information des personnes concernées et vigilance contre l'hameçonnage ; [à compléter]",
+        t.measures_proposed_default,
     ));
-    let _ = writeln!(s, "\n## Motifs du retard éventuel\n");
-    let _ = writeln!(
-        s,
-        "{}",
-        f.incident
-            .delay_reasons
-            .as_deref()
-            .map(md)
-            .as_deref()
-            .unwrap_or("Sans objet si la notification intervient dans les 72 heures.")
-    );
+    let _ = writeln!(s, "\n## {}\n", t.delay);
+    let delay = f.incident.delay_reasons.as_deref().map(md);
+    let _ = writeln!(s, "{}", delay.as_deref().unwrap_or(t.delay_default));
     s
 }
 
 /// At most this many combinations of fragments are listed in a draft.
 const FRAGMENT_ROWS: usize = 8;
 
-/// What real data the contradictory rows hold (French), when there are any.
-fn fragments_fr(f: &Facts) -> Option<String> {
-    let a = f.a;
+/// What real data the contradictory rows hold, when there are any.
+fn fragments(f: &Facts, t: &Art33Text) -> Option<String> {
+    let (a, num) = (f.a, t.num);
     let r = a.recombination.as_ref()?;
-    let mut s = format!(
-        "Le fichier assemble des données de personnes différentes : {} enregistrements \
-         mêlent des fragments réels de {} personnes. Pour {} d'entre elles, des identifiants \
-         (NIR, courriel, téléphone, IBAN) figurent sans leur nom ; pour {}, le nom figure à côté \
-         d'identifiants qui ne sont pas les leurs. Chaque personne n'est comptée ci-dessus que \
-         pour ses propres données.\n\n| données réelles présentes (fragments) | personnes |\n|---|---|\n",
-        fr(a.verdict.evidence.contradictory_rows),
-        fr(r.persons),
-        fr(r.identifiers_without_names),
-        fr(r.names_without_identifiers)
+    let mut s = (t.fragments)(
+        &num(a.verdict.evidence.contradictory_rows),
+        &num(r.persons),
+        &num(r.identifiers_without_names),
+        &num(r.names_without_identifiers),
     );
+    let _ = write!(s, "\n\n{}\n|---|---|\n", t.fragments_table);
     for c in r.combinations.iter().take(FRAGMENT_ROWS) {
-        let names: Vec<&str> = c.types.iter().map(|t| category_label(*t).0).collect();
-        let _ = writeln!(s, "| {} | {} |", names.join(", "), fr(c.persons));
-    }
-    Some(s)
-}
-
-/// What real data the contradictory rows hold (English), when there are any.
-fn fragments_en(f: &Facts) -> Option<String> {
-    let a = f.a;
-    let r = a.recombination.as_ref()?;
-    let mut s = format!(
-        "The file stitches together data of different persons: {} records mix real fragments \
-         of {} persons. For {} of them, identifiers (NIR, e-mail, phone, IBAN) appear without \
-         their name; for {}, the name appears next to identifiers that are not theirs. Each \
-         person is counted above for their own data only.\n\n| real data present (fragments) | persons |\n|---|---|\n",
-        en(a.verdict.evidence.contradictory_rows),
-        en(r.persons),
-        en(r.identifiers_without_names),
-        en(r.names_without_identifiers)
-    );
-    for c in r.combinations.iter().take(FRAGMENT_ROWS) {
-        let names: Vec<&str> = c.types.iter().map(|t| category_label(*t).1).collect();
-        let _ = writeln!(s, "| {} | {} |", names.join(", "), en(c.persons));
+        let names: Vec<&str> = c.types.iter().map(|c| (t.label)(*c)).collect();
+        let _ = writeln!(s, "| {} | {} |", names.join(", "), num(c.persons));
     }
     Some(s)
 }
@@ -275,123 +400,20 @@ fn level_fr(level: &str) -> &'static str {
     }
 }
 
-fn consequences_fr(f: &Facts) -> String {
-    let has = |t: ColumnType| f.categories.iter().any(|(c, _)| *c == t);
-    let mut v = vec!["hameçonnage (phishing) ciblé et usurpation de l'identité de l'organisation auprès des personnes"];
-    if has(ColumnType::Nir) {
-        v.push("usurpation d'identité et fraude aux prestations à l'aide du NIR");
+/// The likely consequences: the risks the categories exposed bring.
+fn consequences(f: &Facts, t: &Art33Text) -> String {
+    let has = |c: ColumnType| f.categories.iter().any(|(k, _)| *k == c);
+    let mut v = vec![t.risk_base];
+    for (c, risk) in [
+        (ColumnType::Nir, t.risk_nir),
+        (ColumnType::Phone, t.risk_phone),
+        (ColumnType::Iban, t.risk_iban),
+    ] {
+        if has(c) {
+            v.push(risk);
+        }
     }
-    if has(ColumnType::Phone) {
-        v.push("appels et SMS frauduleux");
-    }
-    if has(ColumnType::Iban) {
-        v.push("fraude bancaire (prélèvements)");
-    }
-    format!("Risques pour les personnes : {}.", v.join(" ; "))
-}
-
-fn consequences_en(f: &Facts) -> String {
-    let has = |t: ColumnType| f.categories.iter().any(|(c, _)| *c == t);
-    let mut v = vec!["targeted phishing, impersonating the organisation"];
-    if has(ColumnType::Nir) {
-        v.push("identity theft and benefit fraud with the NIR");
-    }
-    if has(ColumnType::Phone) {
-        v.push("fraudulent calls and text messages");
-    }
-    if has(ColumnType::Iban) {
-        v.push("bank fraud (direct debits)");
-    }
-    format!("Risks to the persons: {}.", v.join("; "))
-}
-
-pub(crate) fn art33_en(f: &Facts) -> String {
-    let a = f.a;
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "# Notification of a personal data breach (GDPR Art. 33)\n"
-    );
-    let _ = writeln!(s, "Controller: {}  ", org(f));
-    let _ = writeln!(s, "Contact point: {}\n", contact(f));
-    if let Some(d) = &f.deadline {
-        let _ = writeln!(s, "Became aware: {}  ", d.discovered);
-        let _ = writeln!(s, "Notification deadline (72 hours): {}\n", d.deadline);
-    }
-    let _ = writeln!(s, "## Nature of the breach\n");
-    let _ = writeln!(
-        s,
-        "Loss of confidentiality: a file of {} records ({}, SHA-256 {}) was found outside the \
-         organisation. Analysis: {} (verdict: {}).",
-        en(a.file.rows),
-        md(&a.file.name),
-        &a.file.sha256[..16],
-        a.verdict.status.as_str(),
-        a.verdict.confidence
-    );
-    if let Some(n) = &f.incident.nature {
-        let _ = writeln!(s, "\n{}", md(n));
-    }
-    let _ = writeln!(
-        s,
-        "\nPresumed origin: {}. Estimated extraction period: {}.\n",
-        f.source_en(),
-        f.window()
-    );
-    let _ = writeln!(
-        s,
-        "## Categories and approximate number of persons concerned\n"
-    );
-    let _ = writeln!(
-        s,
-        "{} persons concerned ({} records linked to a person, out of {}).\n",
-        en(a.linkage.persons_affected),
-        en(a.linkage.rows_linked),
-        en(a.linkage.rows)
-    );
-    let _ = writeln!(s, "| data category | persons |\n|---|---|");
-    for (t, n) in &f.categories {
-        let _ = writeln!(s, "| {} | {} |", category_label(*t).1, en(*n));
-    }
-    if let Some(text) = fragments_en(f) {
-        let _ = write!(s, "\n{text}");
-    }
-    let _ = writeln!(s, "\n## Likely consequences\n");
-    let _ = writeln!(s, "{}\n", consequences_en(f));
-    let _ =
-        writeln!(
-        s,
-        "Severity (ENISA method): {} (score {:.2} = DPC {} × EI {} + CB {}). Communication to the \
-         persons (Art. 34): {}.\n",
-        f.severity.level,
-        f.severity.score,
-        f.severity.dpc,
-        f.severity.ei,
-        f.severity.cb,
-        if f.severity.art34 { "required" } else { "not required at this stage" }
-    );
-    let _ = writeln!(s, "## Measures taken\n");
-    s.push_str(&list(
-        &f.incident.measures_taken,
-        "analysis of the file with leaktrace (authenticity, persons, origin); [to complete]",
-    ));
-    let _ = writeln!(s, "\n## Measures proposed\n");
-    s.push_str(&list(
-        &f.incident.measures_proposed,
-        "informing the persons and warning them about phishing; [to complete]",
-    ));
-    let _ = writeln!(s, "\n## Reasons for any delay\n");
-    let _ = writeln!(
-        s,
-        "{}",
-        f.incident
-            .delay_reasons
-            .as_deref()
-            .map(md)
-            .as_deref()
-            .unwrap_or("Not applicable if notified within 72 hours.")
-    );
-    s
+    format!("{}{}.", t.risks, v.join(t.risk_sep))
 }
 
 pub(crate) fn art34_fr(f: &Facts) -> String {

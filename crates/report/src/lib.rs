@@ -268,8 +268,16 @@ pub fn write_report(
         std::fs::rename(&tmp, dir.join(name)).map_err(|e| io(&dir.join(name), e))
     };
     for (name, title, md) in [
-        ("art33_fr", "Notification art. 33", drafts::art33_fr(&f)),
-        ("art33_en", "Art. 33 notification", drafts::art33_en(&f)),
+        (
+            "art33_fr",
+            "Notification art. 33",
+            drafts::art33(&f, &drafts::ART33_FR),
+        ),
+        (
+            "art33_en",
+            "Art. 33 notification",
+            drafts::art33(&f, &drafts::ART33_EN),
+        ),
         (
             "art34_fr",
             "Information des personnes",

@@ -2,38 +2,11 @@
 //! they say the file is recombined and which fragments of which persons it holds, and count
 //! each person for their own data only. Snapshot-tested.
 
-use std::path::Path;
+mod common;
 
+use common::{registry_workspace, stitched_names_and_contacts};
 use leaktrace_analyze::{analyze, AnalyzeOptions, Status};
-use leaktrace_index::{EnrollOptions, Workspace};
 use leaktrace_report::{write_report, Incident};
-use leaktrace_synth::{generate, read_manifest, Config};
-
-/// A synthetic population with its registry enrolled.
-fn registry_workspace(data: &Path, home: &Path, key: &Path) -> Workspace {
-    generate(
-        &Config {
-            persons: 2_000,
-            seed: 23,
-            ..Config::default()
-        },
-        data,
-    )
-    .unwrap();
-    let (mut ws, _) = Workspace::init(home, Some(key)).unwrap();
-    let m = read_manifest(data).unwrap();
-    ws.enroll(
-        &data.join(&m.registry.file),
-        &EnrollOptions {
-            source: "registry".into(),
-            as_of: Some(m.registry.as_of.clone()),
-            ..EnrollOptions::default()
-        },
-        &|_| {},
-    )
-    .unwrap();
-    ws
-}
 
 #[test]
 fn drafts_of_a_stitched_file_name_its_fragments() {
@@ -41,30 +14,8 @@ fn drafts_of_a_stitched_file_name_its_fragments() {
     let data = tmp.path().join("data");
     let ws = registry_workspace(&data, &tmp.path().join("ws"), &tmp.path().join("k"));
     let index = ws.load(false).unwrap();
-    let mut rdr = csv::Reader::from_path(data.join("registry.csv")).unwrap();
-    let header = rdr.headers().unwrap().clone();
-    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
-    let (nom, prenom, email, mobile) = (col("nom"), col("prenom"), col("email"), col("mobile"));
-    let reg: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
     let leak = tmp.path().join("stitched.csv");
-    let mut w = csv::Writer::from_path(&leak).unwrap();
-    w.write_record(["nom", "prenom", "email", "telephone"])
-        .unwrap();
-    let n = reg.len();
-    let mut rows = 0;
-    for i in 0..n {
-        let (a, b) = (&reg[i], &reg[(i + n / 2) % n]);
-        if a[nom] == b[nom] || a[prenom] == b[prenom] {
-            continue;
-        }
-        w.write_record([&a[nom], &a[prenom], &b[email], &b[mobile]])
-            .unwrap();
-        rows += 1;
-        if rows == 200 {
-            break;
-        }
-    }
-    w.flush().unwrap();
+    stitched_names_and_contacts(&data, &leak, 200);
     let (a, _) = analyze(&index, &leak, &AnalyzeOptions::default(), &|_| {}).unwrap();
     assert_eq!(a.verdict.status, Status::Recombined, "{:#?}", a.verdict);
     let out = tmp.path().join("report");
