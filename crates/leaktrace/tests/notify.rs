@@ -85,7 +85,7 @@ fn ten_thousand_notices_killed_and_resumed_reach_everyone_exactly_once() {
     .unwrap();
     let contacts_path = dir.path().join("contacts.csv");
     std::fs::write(&contacts_path, contacts).unwrap();
-    let notify = || {
+    let notify_with = |contacts: &Path| {
         let mut c = leaktrace(&home, &key);
         c.arg("notify")
             .arg("--report")
@@ -93,12 +93,13 @@ fn ten_thousand_notices_killed_and_resumed_reach_everyone_exactly_once() {
             .arg("--incident-file")
             .arg(&incident)
             .arg("--contacts")
-            .arg(&contacts_path)
+            .arg(contacts)
             .args(["--from", "dpo@agence.example.org", "--rate", "0"])
             .args(["--smtp-host", "127.0.0.1", "--smtp-security", "plain"])
             .args(["--smtp-port", &sink.port.to_string()]);
         c
     };
+    let notify = || notify_with(&contacts_path);
 
     // Dry run: the counts, nothing sent.
     let o = run(notify().arg("--dry-run"));
@@ -122,7 +123,7 @@ fn ten_thousand_notices_killed_and_resumed_reach_everyone_exactly_once() {
         "id,email\nP000001,a@x.fr\nP000002,b@x.fr\nP000003,secret.name@@x.fr\n",
     )
     .unwrap();
-    let o = run(notify().arg("--contacts").arg(&bad));
+    let o = run(&mut notify_with(&bad));
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let err = text(&o.stderr);
     assert!(

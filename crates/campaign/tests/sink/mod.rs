@@ -48,6 +48,8 @@ impl Sink {
         let mut child = Command::new(py)
             .arg(&script)
             .arg(dir.path())
+            // ACK at once: see smtp_sink.py (lettre's Nagle stall, 40 ms per message).
+            .arg("--quickack")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
