@@ -132,6 +132,16 @@ fn ten_thousand_notices_killed_and_resumed_reach_everyone_exactly_once() {
     );
     assert!(!err.contains("secret.name"), "{err}");
 
+    // A rate that is not one: a usage error before any work.
+    let o = run(leaktrace(&home, &key)
+        .args(["notify", "--dry-run", "--rate=-1", "--report"])
+        .arg(&report)
+        .arg("--incident-file")
+        .arg(&incident)
+        .arg("--contacts")
+        .arg(&contacts_path));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+
     // The real run, killed mid-way.
     let mut child = notify()
         .stdout(Stdio::null())

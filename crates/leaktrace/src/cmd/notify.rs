@@ -45,7 +45,7 @@ pub struct Args {
     #[arg(long, required_unless_present = "dry_run")]
     pub from: Option<String>,
     /// Messages per second at most (0: no limit)
-    #[arg(long, default_value_t = leaktrace_campaign::DEFAULT_RATE)]
+    #[arg(long, default_value_t = leaktrace_campaign::DEFAULT_RATE, value_parser = parse_rate)]
     pub rate: f64,
     /// SMTP server host
     #[arg(long, default_value = "localhost")]
@@ -64,13 +64,15 @@ pub struct Args {
     pub smtp_password_file: Option<PathBuf>,
 }
 
+/// `--rate`: a finite number of messages per second, 0 or more (a usage error otherwise).
+fn parse_rate(s: &str) -> Result<f64, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|r| r.is_finite() && *r >= 0.0)
+        .ok_or_else(|| "give a number of messages per second, 0 or more (0: no limit)".into())
+}
+
 pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
-    if !(args.rate.is_finite() && args.rate >= 0.0) {
-        anyhow::bail!(
-            "--rate {}: give a number of messages per second (0: no limit)",
-            args.rate
-        );
-    }
     let ws = super::open_workspace(global)?;
     let origin = match (args.incident, &args.report, &args.incident_file) {
         (Some(n), _, _) => Origin::Incident(n),
