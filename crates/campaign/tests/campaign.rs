@@ -339,3 +339,62 @@ fn an_incident_of_the_service_is_read_from_the_catalog() {
         Err(CampaignError::Source(_))
     ));
 }
+
+#[test]
+fn a_server_without_starttls_or_no_server_leaves_no_one_uncertain() {
+    let Some(s) = sink::Sink::start() else { return };
+    let f = fixture(&[("P1", "email")], &[("P1", "p1@example.fr")]);
+    let p = prepare(&f.home, &f.ws.fingerprinter(), &options(&f, false)).unwrap();
+    // STARTTLS is required: the loopback sink does not offer it.
+    let tls = SmtpConfig::new("127.0.0.1", Some(s.port), Security::StartTls)
+        .transport()
+        .unwrap();
+    let e = p
+        .send(&tls, "dpo@agence.example.fr", 0.0, &|_| {})
+        .unwrap_err();
+    assert!(matches!(e, CampaignError::Unreachable(_)), "{e}");
+    // A closed port.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let closed = SmtpConfig::new("127.0.0.1", Some(port), Security::Plain)
+        .transport()
+        .unwrap();
+    let e = p
+        .send(&closed, "dpo@agence.example.fr", 0.0, &|_| {})
+        .unwrap_err();
+    assert!(matches!(e, CampaignError::Unreachable(_)), "{e}");
+    drop(p);
+    assert_eq!(s.count(), 0);
+    let p = prepare(&f.home, &f.ws.fingerprinter(), &options(&f, false)).unwrap();
+    assert_eq!((p.counts.uncertain, p.counts.to_send), (0, 1));
+}
+
+#[test]
+fn the_pseudonym_of_a_contact_id_is_the_one_enrolment_stored() {
+    let mut f = fixture(&[], &[]);
+    let registry = f.home.parent().unwrap().join("registry.csv");
+    let mut csv = String::from("email,nom,prenom\n");
+    for i in 0..40 {
+        csv.push_str(&format!("personne{i}@exemple.fr,Martin{i},Anne\n"));
+    }
+    std::fs::write(&registry, csv).unwrap();
+    let opts = leaktrace_index::EnrollOptions {
+        source: "registry".into(),
+        as_of: Some("2026-10-01".into()),
+        id_column: Some("email".into()),
+        ..Default::default()
+    };
+    f.ws.enroll(&registry, &opts, &|_| {}).unwrap();
+    let index = f.ws.load(false).unwrap();
+    let fpr = f.ws.fingerprinter();
+    let (_, seg) = &index.snapshots[0];
+    let stored = fpr.pseudonym("personne7@exemple.fr");
+    assert!(seg.ordinal(&stored).is_some(), "enrolment stored {stored}");
+    assert!(
+        seg.ordinal("personne7@exemple.fr").is_none(),
+        "never the address"
+    );
+}
