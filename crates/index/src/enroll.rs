@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::catalog::{now, SnapshotInfo, SnapshotKind};
 use crate::context::{month_number, ContextKey};
-use crate::fingerprint::{Cache, Domain, Fingerprinter};
+use crate::fingerprint::{Cache, Fingerprinter};
 use crate::profile::FormatProfile;
 use crate::segment::{sync_dir, Entry, SegmentBuilder};
 use crate::{IndexError, Workspace};
@@ -486,7 +486,7 @@ fn fingerprint_batch(
                 )));
             }
             let id = if pseudonymise {
-                format!("~{:016x}", (fpr.fp(Domain::Nir, id) >> 64) as u64)
+                fpr.pseudonym(id)
             } else {
                 id.to_string()
             };

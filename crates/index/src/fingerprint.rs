@@ -292,6 +292,12 @@ impl Fingerprinter {
         }
     }
 
+    /// The keyed pseudonym (`~<16 hex>`) stored instead of a person id that is itself personal
+    /// data (a NIR, an e-mail), from the id as written in the enrolled file (trimmed).
+    pub fn pseudonym(&self, id: &str) -> String {
+        format!("~{:016x}", (self.fp(Domain::Nir, id.trim()) >> 64) as u64)
+    }
+
     /// The fingerprint of `value` (already canonical) in `domain`.
     pub fn fp(&self, domain: Domain, value: &str) -> Fp {
         let mut buf = [0u8; 192];

@@ -96,6 +96,8 @@ enum Command {
     User(cmd::user::Args),
     /// Verify the incident service's audit trail, export an incident with it
     Audit(cmd::audit::Args),
+    /// Send each affected person the Art. 34 notice by e-mail (throttled, resumable)
+    Notify(cmd::notify::Args),
 }
 
 /// Parse the command line over the defaults of the configuration file (`leaktrace.toml`,
@@ -143,6 +145,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args, &cli.global),
         Command::User(args) => cmd::user::run(args, &cli.global),
         Command::Audit(args) => cmd::audit::run(args, &cli.global),
+        Command::Notify(args) => cmd::notify::run(args, &cli.global),
     };
     match result {
         Ok(code) => code,

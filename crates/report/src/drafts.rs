@@ -417,84 +417,23 @@ fn consequences(f: &Facts, t: &Art33Text) -> String {
 }
 
 pub(crate) fn art34_fr(f: &Facts) -> String {
-    let mut cats: Vec<&str> = f
-        .categories
-        .iter()
-        .map(|(t, _)| category_label(*t).0)
-        .collect();
-    cats.dedup();
-    let has = |t: ColumnType| f.categories.iter().any(|(c, _)| *c == t);
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "# Information sur une violation de vos données personnelles\n"
-    );
-    let _ = writeln!(s, "Madame, Monsieur,\n");
-    let _ = writeln!(
-        s,
-        "Nous avons découvert qu'un fichier contenant des données personnelles de personnes \
-         inscrites auprès de {} circule hors de nos systèmes. Vos données en font partie.\n",
-        org(f)
-    );
-    let _ = writeln!(s, "## Quelles données ?\n");
-    let _ = writeln!(s, "Les données concernées sont : {}.\n", cats.join(", "));
-    if f.a.recombination.is_some() {
-        let _ = writeln!(
-            s,
-            "Ce fichier est un montage qui associe des données de personnes différentes : il \
-             peut ne contenir que certaines de vos données (par exemple votre adresse \
-             électronique ou votre téléphone, sans votre nom).\n"
-        );
-    }
-    let _ = writeln!(
-        s,
-        "Aucun mot de passe ni aucune coordonnée bancaire ne figure dans ce fichier, sauf \
-         mention contraire ci-dessus.\n"
-    );
-    let _ = writeln!(s, "## Ce que vous pouvez faire\n");
-    let _ = writeln!(
-        s,
-        "- Méfiez-vous des messages (courriel, SMS, appel) qui se présentent comme venant de \
-         {} ou d'un organisme public et vous demandent des informations : nous ne vous \
-         demanderons jamais votre mot de passe ni vos coordonnées bancaires par message ou par \
-         téléphone.",
-        org(f)
-    );
-    let _ = writeln!(
-        s,
-        "- Ne cliquez pas sur les liens d'un message inattendu ; connectez-vous à votre espace en \
-         tapant vous-même l'adresse du site."
-    );
-    if has(ColumnType::Phone) {
-        let _ = writeln!(
-            s,
-            "- En cas d'appel suspect, raccrochez et rappelez le numéro officiel."
-        );
-    }
-    if has(ColumnType::Nir) {
-        let _ = writeln!(
-            s,
-            "- Votre numéro de sécurité sociale figure dans le fichier : surveillez vos relevés \
-             (ameli, caisse de retraite) et signalez toute démarche que vous n'avez pas faite."
-        );
-    }
-    let _ = writeln!(
-        s,
-        "- Vous pouvez signaler un message frauduleux sur cybermalveillance.gouv.fr et déposer \
-         plainte en cas de préjudice.\n"
-    );
-    let _ = writeln!(s, "## Ce que nous faisons\n");
-    s.push_str(&list(
-        &f.incident.measures_taken,
-        "Nous avons analysé le fichier, identifié les personnes concernées et informé la CNIL.",
-    ));
-    let _ = writeln!(s, "\n## Nous contacter\n");
-    let _ = writeln!(
-        s,
-        "Pour toute question ou pour exercer vos droits : {}.",
-        contact(f)
-    );
-    s
+    let types: Vec<ColumnType> = f.categories.iter().map(|(t, _)| *t).collect();
+    let measures: Option<Vec<String>> = f
+        .incident
+        .measures_taken
+        .as_ref()
+        .filter(|v| !v.is_empty())
+        .map(|v| v.iter().map(|m| md(m)).collect());
+    crate::notice::art34_text(
+        &crate::notice::Art34 {
+            organisation: &org(f),
+            contact: &contact(f),
+            categories: &types,
+            recombined: f.a.recombination.is_some(),
+            measures_taken: measures.as_deref(),
+        },
+        crate::notice::Lang::Fr,
+    )
 }
 
 /// Minimal Markdown (headings, lists, tables, paragraphs) to a self-contained HTML page.

@@ -9,6 +9,7 @@
 mod charts;
 mod drafts;
 mod incident;
+pub mod notice;
 mod page;
 pub mod severity;
 

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod enroll;
 pub mod incident;
 pub mod init;
+pub mod notify;
 pub mod scan;
 pub mod serve;
 pub mod shell;
