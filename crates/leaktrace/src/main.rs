@@ -96,6 +96,8 @@ enum Command {
     User(cmd::user::Args),
     /// Verify the incident service's audit trail, export an incident with it
     Audit(cmd::audit::Args),
+    /// Watch a folder: analyse each file that lands once, open an incident, alert the team
+    Watch(cmd::watch::Args),
 }
 
 /// Parse the command line over the defaults of the configuration file (`leaktrace.toml`,
@@ -143,6 +145,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args, &cli.global),
         Command::User(args) => cmd::user::run(args, &cli.global),
         Command::Audit(args) => cmd::audit::run(args, &cli.global),
+        Command::Watch(args) => cmd::watch::run(args, &cli.global),
     };
     match result {
         Ok(code) => code,
