@@ -292,6 +292,21 @@ impl Setup {
     }
 
     fn watcher(&self) -> Watcher {
+        self.spawn(&["watch".into(), self.dir.display().to_string()])
+    }
+
+    /// `leaktrace serve --watch DIR` on a loopback port.
+    fn server(&self, port: u16) -> Watcher {
+        self.spawn(&[
+            "serve".into(),
+            "--listen".into(),
+            format!("127.0.0.1:{port}"),
+            "--watch".into(),
+            self.dir.display().to_string(),
+        ])
+    }
+
+    fn spawn(&self, command: &[String]) -> Watcher {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -302,8 +317,7 @@ impl Setup {
             .arg(&self.home)
             .arg("--key-file")
             .arg(&self.key)
-            .arg("watch")
-            .arg(&self.dir)
+            .args(command)
             .args([
                 "--debounce-ms",
                 "200",
@@ -598,4 +612,50 @@ fn a_watcher_killed_mid_analysis_analyses_and_alerts_once_after_restart() {
     });
     assert_eq!(s.smtp.messages().len(), 1, "alerted once");
     assert_eq!(s.hooks.delivered().len(), 1, "alerted once");
+}
+
+fn http_get(port: u16, path: &str, token: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn serve_with_a_watched_folder_opens_incidents_the_team_sees() {
+    let Some(s) = Setup::new(0) else { return };
+    use leaktrace_server::auth::Role;
+    leaktrace_server::admin::add_user(&s.home, "alice", Role::Viewer, "a long enough password")
+        .unwrap();
+    let token = leaktrace_server::admin::new_token(&s.home, "alice", "test").unwrap();
+    let port = free_port();
+    let _srv = s.server(port);
+    let a = std::fs::read(s.leak("app_reshaped.csv")).unwrap();
+    let sa = sha256(&a);
+    drop_file(&s.dir, "export.csv", &a);
+    s.wait("the file alerted", || {
+        s.file(&sa).is_some_and(|f| f.0 == "alerted")
+    });
+    let hook: serde_json::Value = serde_json::from_str(&s.hooks.delivered()[0].body).unwrap();
+    let url = hook["incident_url"].as_str().unwrap();
+    let id = url.rsplit('/').next().unwrap();
+    s.wait("the service listening", || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let list = http_get(port, "/api/v1/incidents", &token);
+    assert!(list.starts_with("HTTP/1.1 200"), "{list}");
+    assert!(list.contains(&sa) && list.contains(id), "{list}");
+    let one = http_get(port, &format!("/api/v1/incidents/{id}"), &token);
+    assert!(
+        one.starts_with("HTTP/1.1 200") && one.contains("analysed"),
+        "{one}"
+    );
+    let report = http_get(port, &format!("/api/v1/incidents/{id}/report"), &token);
+    assert!(report.starts_with("HTTP/1.1 200"), "{report}");
 }
