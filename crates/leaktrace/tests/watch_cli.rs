@@ -610,6 +610,12 @@ fn a_watcher_killed_mid_analysis_analyses_and_alerts_once_after_restart() {
         s.file(&sf)
             .is_some_and(|f| f.0 != "seen" && f.0 != "analysing")
     });
+    assert_eq!(
+        s.file(&sf).unwrap().0,
+        "not_ours",
+        "invented people are not ours"
+    );
+    assert_eq!(s.incidents_of(&sf), 0, "no incident for a file not ours");
     assert_eq!(s.smtp.messages().len(), 1, "alerted once");
     assert_eq!(s.hooks.delivered().len(), 1, "alerted once");
 }
