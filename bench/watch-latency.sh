@@ -31,6 +31,7 @@ for run in 1 2 3; do
   # Each run a distinct content (one more trailing empty line): a known SHA-256 would be skipped.
   # Runs 2 and 3 are re-appearances of run 1's incident (its 100 k persons compared).
   { cat "$LEAK"; for _ in $(seq "$run"); do echo; done; } > "$W/leak-$run.csv"
+  : > "$W/watch-$run.log"
   $B watch "$INBOX" --debounce-ms 500 --smtp-host 127.0.0.1 --smtp-port "$PORT" --smtp-tls none \
     --smtp-from leaktrace@dpo.example --smtp-to team@dpo.example 2> "$W/watch-$run.log" &
   WPID=$!
