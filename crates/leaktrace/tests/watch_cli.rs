@@ -295,6 +295,16 @@ impl Setup {
         self.spawn(&["watch".into(), self.dir.display().to_string()])
     }
 
+    /// `leaktrace watch DIR --poll SECS`.
+    fn poller(&self, secs: u32) -> Watcher {
+        self.spawn(&[
+            "watch".into(),
+            self.dir.display().to_string(),
+            "--poll".into(),
+            secs.to_string(),
+        ])
+    }
+
     /// `leaktrace serve --watch DIR` on a loopback port.
     fn server(&self, port: u16) -> Watcher {
         self.spawn(&[
@@ -664,4 +674,35 @@ fn serve_with_a_watched_folder_opens_incidents_the_team_sees() {
     );
     let report = http_get(port, &format!("/api/v1/incidents/{id}/report"), &token);
     assert!(report.starts_with("HTTP/1.1 200"), "{report}");
+}
+
+#[test]
+fn polling_takes_a_landed_file_once_it_is_stable() {
+    let Some(s) = Setup::new(0) else { return };
+    let _w = s.poller(1);
+    let b = std::fs::read(s.leak("provider_noheader.csv")).unwrap();
+    let sb = sha256(&b);
+    // Written in two steps with a pause: taken once, complete.
+    let (head, tail) = b.split_at(b.len() / 2);
+    let mut f = std::fs::File::create(s.dir.join("share.csv")).unwrap();
+    f.write_all(head).unwrap();
+    f.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    f.write_all(tail).unwrap();
+    drop(f);
+    s.wait("the polled file alerted", || {
+        s.file(&sb).is_some_and(|f| f.0 == "alerted")
+    });
+    assert_eq!(s.file(&sb).unwrap().2, 1);
+    assert_eq!(s.smtp.messages().len(), 1);
+    assert_eq!(s.hooks.delivered().len(), 1);
+    let c = s.db();
+    let partial: i64 = c
+        .query_row(
+            "SELECT count(*) FROM watch_files WHERE sha256 != ?1",
+            [&sb],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(partial, 0, "the half-written file was never taken");
 }
