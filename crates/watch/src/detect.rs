@@ -87,6 +87,46 @@ fn stamp(path: &Path) -> Option<(u64, SystemTime)> {
     Some((m.len(), m.modified().ok()?))
 }
 
+type Events = mpsc::Sender<notify::Result<notify::Event>>;
+
+/// The inotify or polling watcher sending its events to `tx`.
+fn start(dir: &Path, detection: Detection, tx: Events) -> Result<Box<dyn Watcher>, WatchError> {
+    Ok(match detection {
+        Detection::Inotify => Box::new(
+            notify::RecommendedWatcher::new(tx, notify::Config::default())
+                .map_err(|e| watch_error(dir, e))?,
+        ),
+        Detection::Poll(every) => Box::new(
+            notify::PollWatcher::new(tx, notify::Config::default().with_poll_interval(every))
+                .map_err(|e| watch_error(dir, e))?,
+        ),
+    })
+}
+
+/// The candidates whose debounce is over, in name order (gone or partial ones dropped).
+fn due(pending: &mut HashMap<PathBuf, Pending>, quiet: Duration) -> Vec<PathBuf> {
+    let mut due: Vec<PathBuf> = Vec::new();
+    pending.retain(|p, w| {
+        let name = p.file_name().map(|n| n.to_string_lossy().to_string());
+        let Some(now) = name.filter(|n| !is_partial(n)).and_then(|_| stamp(p)) else {
+            return false;
+        };
+        if w.last_event.elapsed() < quiet {
+            return true;
+        }
+        if w.stamp != Some(now) {
+            // First look, or changed since: wait one more half quiet time.
+            w.stamp = Some(now);
+            w.last_event = Instant::now() - quiet / 2;
+            return true;
+        }
+        due.push(p.clone());
+        false
+    });
+    due.sort();
+    due
+}
+
 /// Watch `cfg.dir` until `stop`, calling `take` for each landed file (the files already there
 /// first, in name order).
 pub fn watch(
@@ -102,16 +142,7 @@ pub fn watch(
         });
     }
     let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
-    let mut watcher: Box<dyn Watcher> = match cfg.detection {
-        Detection::Inotify => Box::new(
-            notify::RecommendedWatcher::new(tx, notify::Config::default())
-                .map_err(|e| watch_error(dir, e))?,
-        ),
-        Detection::Poll(every) => Box::new(
-            notify::PollWatcher::new(tx, notify::Config::default().with_poll_interval(every))
-                .map_err(|e| watch_error(dir, e))?,
-        ),
-    };
+    let mut watcher = start(dir, cfg.detection, tx)?;
     watcher
         .watch(dir, RecursiveMode::NonRecursive)
         .map_err(|e| watch_error(dir, e))?;
@@ -157,25 +188,7 @@ pub fn watch(
                 })
             }
         }
-        let mut due: Vec<PathBuf> = Vec::new();
-        pending.retain(|p, w| {
-            let name = p.file_name().map(|n| n.to_string_lossy().to_string());
-            let Some(now) = name.filter(|n| !is_partial(n)).and_then(|_| stamp(p)) else {
-                return false;
-            };
-            if w.last_event.elapsed() < quiet {
-                return true;
-            }
-            if w.stamp != Some(now) {
-                // First look, or changed since: wait one more quiet time.
-                w.stamp = Some(now);
-                w.last_event = Instant::now() - quiet / 2;
-                return true;
-            }
-            due.push(p.clone());
-            false
-        });
-        due.sort();
+        let due = due(&mut pending, quiet);
         for p in due {
             take(&p);
         }
