@@ -61,7 +61,7 @@ pub enum WatchError {
     #[error(transparent)]
     Analyze(#[from] leaktrace_analyze::AnalyzeError),
     #[error(transparent)]
-    Report2(#[from] leaktrace_report::ReportError),
+    ReportWrite(#[from] leaktrace_report::ReportError),
     #[error(transparent)]
     Server(#[from] leaktrace_server::ServerError),
 }
