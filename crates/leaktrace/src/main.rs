@@ -98,6 +98,8 @@ enum Command {
     Audit(cmd::audit::Args),
     /// Send each affected person the Art. 34 notice by e-mail (throttled, resumable)
     Notify(cmd::notify::Args),
+    /// Watch a folder: analyse each file that lands once, open an incident, alert the team
+    Watch(cmd::watch::Args),
 }
 
 /// Parse the command line over the defaults of the configuration file (`leaktrace.toml`,
@@ -146,6 +148,7 @@ fn main() -> ExitCode {
         Command::User(args) => cmd::user::run(args, &cli.global),
         Command::Audit(args) => cmd::audit::run(args, &cli.global),
         Command::Notify(args) => cmd::notify::run(args, &cli.global),
+        Command::Watch(args) => cmd::watch::run(args, &cli.global),
     };
     match result {
         Ok(code) => code,

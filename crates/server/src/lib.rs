@@ -15,6 +15,7 @@ pub mod error;
 pub mod export;
 pub mod i18n;
 pub mod incident_page;
+pub mod intake;
 pub mod jobs;
 pub mod openapi;
 pub mod pages;

@@ -16,6 +16,7 @@ pub mod shell;
 pub mod sources;
 pub mod synth;
 pub mod user;
+pub mod watch;
 
 /// Warn (on stderr, whatever `--quiet` says) about a type forced by `--column` on a column
 /// whose sampled values mostly fail that type's validator.

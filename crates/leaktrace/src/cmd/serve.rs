@@ -24,6 +24,11 @@ pub struct Args {
     /// Mark cookies Secure (set when the service is reached over HTTPS)
     #[arg(long)]
     pub secure_cookies: bool,
+    /// Also watch this folder (as `leaktrace watch DIR`): landed files become incidents here
+    #[arg(long, value_name = "DIR")]
+    pub watch: Option<PathBuf>,
+    #[command(flatten)]
+    pub watch_opts: super::watch::WatchOpts,
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
@@ -41,6 +46,18 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         .listen
         .or(file.listen)
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+    // The watcher runs beside the service on its own thread and opens incidents through the
+    // service's tables; it stops with the process.
+    if let Some(dir) = args.watch.clone() {
+        let cfg = args.watch_opts.config(global, dir)?;
+        let global = global.clone();
+        std::thread::spawn(move || {
+            let stop = std::sync::atomic::AtomicBool::new(false);
+            if let Err(e) = super::watch::watch(&cfg, &global, &stop) {
+                eprintln!("leaktrace serve: the folder watcher stopped: {e:#}");
+            }
+        });
+    }
     leaktrace_server::run(config, listen)?;
     Ok(ExitCode::SUCCESS)
 }
