@@ -152,6 +152,8 @@ pub struct AppState {
     pub login_throttle: throttle::LoginThrottle,
     /// Enrolments started from the browser.
     pub enrolments: sources::Enrolments,
+    /// Parsed `analysis.json` files.
+    pub analyses: service::AnalysisCache,
 }
 
 impl AppState {
@@ -232,6 +234,7 @@ pub fn open(config: Config) -> Result<Arc<AppState>, ServerError> {
         store: Mutex::new(store),
         jobs: jobs::Jobs::default(),
         enrolments: sources::Enrolments::default(),
+        analyses: service::AnalysisCache::default(),
     }))
 }
 

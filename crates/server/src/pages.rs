@@ -247,8 +247,7 @@ async fn home(State(st): St, h: HeaderMap, Extension(me): Extension<Identity>) -
                 thead { tr { th { "#" } th { (t(lang, "title")) } th { (t(lang, "discovered_at")) } th { (t(lang, "verdict")) } } }
                 tbody {
                     @for r in &rows {
-                        @let a = std::fs::read(crate::upload::incident_dir(&st, &r.id).join("report/analysis.json")).ok()
-                            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+                        @let a = st.analyses.get(&crate::upload::incident_dir(&st, &r.id).join("report/analysis.json"));
                         tr {
                             td { (r.number) }
                             td { a href={ "/incidents/" (r.id) } { (r.title) } }
