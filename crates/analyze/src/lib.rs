@@ -14,6 +14,8 @@ pub mod verdict;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use leaktrace_attrib::{attribute, extraction_window, Attribution, ExtractionWindow};
 use leaktrace_index::{
@@ -46,6 +48,9 @@ pub enum AnalyzeError {
     Index(#[from] IndexError),
     #[error("{0}")]
     Input(String),
+    /// The caller's stop flag ([`AnalyzeOptions::stop`]) was raised: nothing was produced.
+    #[error("the analysis was stopped")]
+    Stopped,
     #[error("{path}: {source}")]
     Io {
         path: String,
@@ -68,6 +73,18 @@ pub struct AnalyzeOptions {
     pub columns: Vec<(String, ColumnType)>,
     /// Link threshold on the match probability (default 0.5).
     pub threshold: Option<f64>,
+    /// Raised by the caller to stop the analysis: checked between batches of rows while they are
+    /// linked and between phases; [`analyze`] then returns [`AnalyzeError::Stopped`].
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+impl AnalyzeOptions {
+    fn stopped(&self) -> Result<(), AnalyzeError> {
+        match &self.stop {
+            Some(s) if s.load(Ordering::Relaxed) => Err(AnalyzeError::Stopped),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// `file` in analysis.json.
@@ -454,6 +471,7 @@ fn link_rows<'a>(
     path: &Path,
     typed: Typed,
     personal: &[(usize, ColumnType)],
+    opts: &AnalyzeOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Streamed<'a>, AnalyzeError> {
     let shown = path.display().to_string();
@@ -534,6 +552,8 @@ fn link_rows<'a>(
         });
         process(sample);
         for batch in rx {
+            // Returning drops the receiver: the reader thread's next send fails and it ends.
+            opts.stopped()?;
             process(batch?);
         }
         producer
@@ -642,13 +662,15 @@ pub fn analyze(
         .enumerate()
         .filter(|(_, t)| t.is_personal())
         .collect();
-    let streamed = link_rows(index, path, typed, &personal, progress)?;
+    let streamed = link_rows(index, path, typed, &personal, opts, progress)?;
+    opts.stopped()?;
     let t_link = started.elapsed();
     let threshold = opts.threshold.unwrap_or(0.5);
     let linker = streamed.linker;
     let (digest, (model, links)) =
         rayon::join(|| sha256(path), || linker.finish(LinkOptions { threshold }));
     let t_finish = started.elapsed();
+    opts.stopped()?;
     let readings = verdict::read_rows(&links, &types, threshold);
     let snaps: Vec<&SnapshotInfo> = index.snapshots.iter().map(|(s, _)| s).collect();
     let profile = FormatProfile::build(

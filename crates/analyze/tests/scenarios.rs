@@ -448,3 +448,57 @@ fn a_canary_names_its_delivery() {
     };
     assert!(p25(&plain) < 0.99, "{:#?}", plain.attribution);
 }
+
+#[test]
+fn a_raised_stop_flag_ends_the_analysis_mid_pass() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    let fx = enrolled(5, 3_000);
+    let (tmp, data) = (fx.dir(), &fx.data);
+    let index = fx.ws.load(false).unwrap();
+    // A leak longer than the typing sample: its rows repeated past 12,000.
+    let text = std::fs::read_to_string(data.join("leaks/app_reshaped.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let body: Vec<&str> = lines.collect();
+    let mut leak = format!("{header}\n");
+    let mut total = 0u64;
+    while total < 12_000 {
+        for l in &body {
+            leak.push_str(l);
+            leak.push('\n');
+            total += 1;
+        }
+    }
+    let path = tmp.join("long.csv");
+    std::fs::write(&path, leak).unwrap();
+    // Raised before the start: nothing is linked.
+    let stop = Arc::new(AtomicBool::new(true));
+    let opts = AnalyzeOptions {
+        stop: Some(stop.clone()),
+        ..AnalyzeOptions::default()
+    };
+    let seen = AtomicU64::new(0);
+    let err = analyze(&index, &path, &opts, &|n| seen.store(n, Ordering::Relaxed)).unwrap_err();
+    assert!(
+        matches!(err, leaktrace_analyze::AnalyzeError::Stopped),
+        "{err}"
+    );
+    // Raised by the first progress report (after the sample): the next batch is not linked.
+    stop.store(false, Ordering::Relaxed);
+    let err = analyze(&index, &path, &opts, &|n| {
+        seen.store(n, Ordering::Relaxed);
+        stop.store(true, Ordering::Relaxed);
+    })
+    .unwrap_err();
+    assert!(
+        matches!(err, leaktrace_analyze::AnalyzeError::Stopped),
+        "{err}"
+    );
+    let linked = seen.load(Ordering::Relaxed);
+    assert!(linked > 0 && linked < total, "{linked} of {total} rows");
+    // Left down, the same analysis reads every row.
+    stop.store(false, Ordering::Relaxed);
+    let (a, _) = analyze(&index, &path, &opts, &|n| seen.store(n, Ordering::Relaxed)).unwrap();
+    assert_eq!((a.file.rows, seen.load(Ordering::Relaxed)), (total, total));
+}

@@ -4,6 +4,8 @@
 //! verdict (the CLI-comparable "upload to verdict" time), then for `--seconds` has `--users`
 //! concurrent clients browse the incident page, its report and the list while two more analyses
 //! of the same leak run, and prints p50/p99/max latency per kind of page and the error count.
+//! `--think-ms N`: each user pauses N ms between pages (0, the default: a closed loop that
+//! measures the service at saturation).
 //! Loopback only; stops by itself.
 //!
 //! `cargo run --release -p leaktrace-server --example load -- --home WS --key-file KEY --leak FILE`
@@ -25,6 +27,8 @@ struct Args {
     leak: PathBuf,
     users: usize,
     seconds: u64,
+    /// Pause of each user between two pages (0: closed loop, the service's saturation).
+    think_ms: u64,
 }
 
 fn args() -> Args {
@@ -34,6 +38,7 @@ fn args() -> Args {
         leak: PathBuf::new(),
         users: 200,
         seconds: 20,
+        think_ms: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -44,6 +49,7 @@ fn args() -> Args {
             "--leak" => a.leak = v.into(),
             "--users" => a.users = v.parse().expect("--users N"),
             "--seconds" => a.seconds = v.parse::<u64>().expect("--seconds N").min(300),
+            "--think-ms" => a.think_ms = v.parse().expect("--think-ms N"),
             _ => panic!("unknown option {k}"),
         }
     }
@@ -192,9 +198,15 @@ async fn main() {
         ("incident JSON", format!("{base}/api/v1/incidents/{id}")),
     ]);
     let mut tasks = Vec::new();
+    let a_users = a.users.max(1) as u64;
     for u in 0..a.users {
         let (c, token, pages) = (c.clone(), token.clone(), pages.clone());
+        let think = a.think_ms;
         tasks.push(tokio::spawn(async move {
+            // Users start spread over one think time.
+            if think > 0 {
+                tokio::time::sleep(Duration::from_millis(think * u as u64 / a_users)).await;
+            }
             let mut out: Vec<(usize, f64, bool)> = Vec::new();
             let mut i = u;
             while Instant::now() < stop {
@@ -203,6 +215,9 @@ async fn main() {
                 let (s, _) = call(&c, Method::GET, &pages[k].1, &token, None, Vec::new()).await;
                 out.push((k, t.elapsed().as_secs_f64() * 1000.0, s == 200));
                 i += 1;
+                if think > 0 {
+                    tokio::time::sleep(Duration::from_millis(think)).await;
+                }
             }
             out
         }));
@@ -213,8 +228,9 @@ async fn main() {
     }
     let errors = all.iter().filter(|x| !x.2).count();
     println!(
-        "{} users for {} s: {} requests ({:.0}/s), {} errors",
+        "{} users ({} ms between pages) for {} s: {} requests ({:.0}/s), {} errors",
         a.users,
+        a.think_ms,
         a.seconds,
         all.len(),
         all.len() as f64 / a.seconds as f64,

@@ -50,6 +50,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/incidents/{id}/status", post(status))
         .route("/api/v1/users", get(users).post(add_user))
         .route("/api/v1/audit", get(audit))
+        .route(
+            "/api/v1/sources",
+            get(sources).post(enrol).layer(DefaultBodyLimit::disable()),
+        )
 }
 
 async fn openapi() -> Response {
@@ -225,6 +229,17 @@ async fn audit(State(st): St, Extension(me): Me) -> JsonResult {
         Err(e) => json!({"ok": false, "first_bad_entry": e.entry(), "message": e.to_string()}),
     };
     Ok(Json(json!({"chain": chain, "entries": entries})).into_response())
+}
+
+async fn sources(State(st): St, Extension(me): Me) -> JsonResult {
+    let list = crate::sources::list(&st)?;
+    st.audit(&me.name, crate::audit::Action::View, "sources");
+    Ok(Json(json!({"sources": list, "enrolments": st.enrolments.views()})).into_response())
+}
+
+async fn enrol(State(st): St, Extension(me): Me, mp: Multipart) -> JsonResult {
+    let id = crate::sources::receive(&st, &me.name, mp).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"enrolment": id}))).into_response())
 }
 
 /// How often the events stream looks at a job.

@@ -20,6 +20,7 @@ pub enum Action {
     LoginSucceeded,
     LoginFailed,
     LoginLocked,
+    LoginThrottled,
     Logout,
     View,
     Download,
@@ -33,6 +34,10 @@ pub enum Action {
     PasswordChanged,
     TokenCreated,
     Export,
+    EnrolmentStarted,
+    EnrolmentFinished,
+    EnrolmentFailed,
+    DraftEdited,
 }
 
 impl Action {
@@ -42,6 +47,7 @@ impl Action {
             Action::LoginSucceeded => "login_succeeded",
             Action::LoginFailed => "login_failed",
             Action::LoginLocked => "login_locked",
+            Action::LoginThrottled => "login_throttled",
             Action::Logout => "logout",
             Action::View => "view",
             Action::Download => "download",
@@ -55,6 +61,10 @@ impl Action {
             Action::PasswordChanged => "password_changed",
             Action::TokenCreated => "token_created",
             Action::Export => "export",
+            Action::EnrolmentStarted => "enrolment_started",
+            Action::EnrolmentFinished => "enrolment_finished",
+            Action::EnrolmentFailed => "enrolment_failed",
+            Action::DraftEdited => "draft_edited",
         }
     }
 }
@@ -86,6 +96,17 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+impl Action {
+    /// Whether the entry is committed with `synchronous=FULL` (the WAL synced before the
+    /// answer). Views and downloads — nearly every entry, one per page served — are committed
+    /// with `NORMAL`: durable if the service crashes, and synced by the next entry that is not a
+    /// view or by the next checkpoint; a power cut can lose the last ones. Measured in
+    /// bench/README.md (the sync per view capped the service at ~260 pages/s).
+    pub fn synced(self) -> bool {
+        !matches!(self, Action::View | Action::Download)
+    }
+}
+
 /// Append an entry (one transaction with the head update). Returns its id.
 pub fn append(
     conn: &mut Connection,
@@ -93,6 +114,11 @@ pub fn append(
     action: Action,
     object: &str,
 ) -> Result<i64, ServerError> {
+    conn.pragma_update(
+        None,
+        "synchronous",
+        if action.synced() { "FULL" } else { "NORMAL" },
+    )?;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let last: Option<(i64, String)> = tx
         .query_row(

@@ -113,6 +113,9 @@ pub const ROUTES: &[Route] = &[
     r(Get, "/incidents/{id}", AtLeast(Viewer)),
     r(Get, "/incidents/{id}/report", AtLeast(Viewer)),
     r(Get, "/incidents/{id}/drafts/{name}", AtLeast(Analyst)),
+    r(Get, "/incidents/{id}/drafts/{name}/edit", AtLeast(Analyst)),
+    r(Post, "/incidents/{id}/drafts/{name}/edit", AtLeast(Analyst)),
+    r(Get, "/incidents/{id}/edited/{name}", AtLeast(Analyst)),
     r(
         Get,
         "/incidents/{id}/affected_persons.csv",
@@ -124,6 +127,8 @@ pub const ROUTES: &[Route] = &[
     r(Get, "/users", AtLeast(Admin)),
     r(Post, "/users", AtLeast(Admin)),
     r(Get, "/audit", AtLeast(Admin)),
+    r(Get, "/sources", AtLeast(Admin)),
+    r(Post, "/sources", AtLeast(Admin)),
     r(Get, "/api/v1/openapi.json", Public),
     r(Post, "/api/v1/login", Public),
     r(Post, "/api/v1/logout", AtLeast(Viewer)),
@@ -150,6 +155,8 @@ pub const ROUTES: &[Route] = &[
     r(Get, "/api/v1/users", AtLeast(Admin)),
     r(Post, "/api/v1/users", AtLeast(Admin)),
     r(Get, "/api/v1/audit", AtLeast(Admin)),
+    r(Get, "/api/v1/sources", AtLeast(Admin)),
+    r(Post, "/api/v1/sources", AtLeast(Admin)),
 ];
 
 /// The access rule of a route, if the table has it.
@@ -190,8 +197,9 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const MAX_FAILED_LOGINS: i64 = 5;
 /// How long a locked account stays locked, in seconds.
 pub const LOCKOUT_SECONDS: i64 = 15 * 60;
-/// Largest url-encoded form body the guard reads to find a CSRF field.
-const FORM_LIMIT: usize = 64 * 1024;
+/// Largest url-encoded form body the guard reads to find a CSRF field (an edited draft of
+/// [`crate::drafts_edit::DRAFT_MAX`] bytes, percent-encoded, fits).
+const FORM_LIMIT: usize = 1 << 20;
 
 /// SHA-256 hex of a secret (session cookies and API tokens are stored only hashed).
 pub fn token_hash(token: &str) -> String {
@@ -392,6 +400,12 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: N
         // No route matched: the router's own 404/405 answers.
         return next.run(req).await;
     };
+    if req.method() == Method::POST && crate::throttle::LOGIN_ROUTES.contains(&path.as_str()) {
+        let addr = crate::throttle::client_addr(req.extensions());
+        if let Err(wait) = state.login_throttle.check(addr) {
+            return throttled(&state, api, req.headers(), wait);
+        }
+    }
     let access = Verb::of(req.method()).and_then(|v| access_of(v, &path));
     let Some(access) = access else {
         return fail(ApiError::new(
@@ -454,6 +468,29 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: N
     next.run(req).await
 }
 
+/// The answer to a sign-in over its address's budget: 429 `too_many_attempts` with
+/// `Retry-After`, as JSON for the API and as the login page with a message for the browser. The
+/// refusal is audited without the address or the name tried.
+fn throttled(
+    state: &AppState,
+    api: bool,
+    headers: &axum::http::HeaderMap,
+    wait: std::time::Duration,
+) -> Response {
+    state.audit("-", crate::audit::Action::LoginThrottled, "login");
+    let mut resp = if api {
+        ApiError::new(
+            ErrorCode::TooManyAttempts,
+            "too many sign-in attempts from this address; try again later",
+        )
+        .into_json()
+    } else {
+        crate::pages::throttled_page(headers)
+    };
+    crate::throttle::set_retry_after(resp.headers_mut(), wait);
+    resp
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -492,10 +529,13 @@ mod tests {
             ]
         );
         for r in ROUTES {
-            if r.path.contains("affected_persons") || r.path.contains("drafts") {
+            if r.path.contains("affected_persons")
+                || r.path.contains("drafts")
+                || r.path.contains("edited")
+            {
                 assert_eq!(r.access, AtLeast(Analyst), "{}", r.path);
             }
-            if r.path.contains("users") || r.path.contains("audit") {
+            if r.path.contains("users") || r.path.contains("audit") || r.path.contains("sources") {
                 assert_eq!(r.access, AtLeast(Admin), "{}", r.path);
             }
         }

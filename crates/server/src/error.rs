@@ -15,6 +15,7 @@ pub enum ErrorCode {
     SessionExpired,
     BadCredentials,
     AccountLocked,
+    TooManyAttempts,
     Forbidden,
     CsrfMismatch,
     NotFound,
@@ -37,6 +38,7 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     ErrorCode::SessionExpired,
     ErrorCode::BadCredentials,
     ErrorCode::AccountLocked,
+    ErrorCode::TooManyAttempts,
     ErrorCode::Forbidden,
     ErrorCode::CsrfMismatch,
     ErrorCode::NotFound,
@@ -61,6 +63,7 @@ impl ErrorCode {
             ErrorCode::SessionExpired => "session_expired",
             ErrorCode::BadCredentials => "bad_credentials",
             ErrorCode::AccountLocked => "account_locked",
+            ErrorCode::TooManyAttempts => "too_many_attempts",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::CsrfMismatch => "csrf_mismatch",
             ErrorCode::NotFound => "not_found",
@@ -83,7 +86,7 @@ impl ErrorCode {
         use ErrorCode as C;
         match self {
             C::Unauthenticated | C::SessionExpired | C::BadCredentials => StatusCode::UNAUTHORIZED,
-            C::AccountLocked => StatusCode::TOO_MANY_REQUESTS,
+            C::AccountLocked | C::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             C::Forbidden | C::CsrfMismatch => StatusCode::FORBIDDEN,
             C::NotFound => StatusCode::NOT_FOUND,
             C::BadRequest | C::MissingFile | C::EmptyFile | C::BadDiscoveredAt => {

@@ -40,6 +40,9 @@ pub fn render(lang: Lang, me: &Identity, v: &IncidentView) -> Markup {
                 p {
                     span #phase class={ "phase " (j.phase.as_str()) } { (j.phase.as_str()) }
                     " · " span #rows { (j.rows) } " " (t(lang, "rows"))
+                    " · " span #eta data-label=(t(lang, "eta")) {
+                        @if let Some(e) = j.eta_seconds { (t(lang, "eta")) " " (e) " s" }
+                    }
                 }
                 progress #bar max="1" value=(if j.phase.is_terminal() { "1" } else { "0" }) {}
                 @if let Some(e) = &j.error { p.error role="alert" { (e) } }

@@ -3,8 +3,9 @@
 //! temporary directory renamed to `report/` once complete — nothing half-written is ever shown.
 //! Live progress (phase, rows linked) is kept in memory for server-sent events; the status is
 //! in the catalog, so a job a stopped server left behind is marked `interrupted` at the next
-//! start and can be rerun. A cancelled job's results are discarded (the analysis itself runs to
-//! the end of its current pass: the analysis library has no stop hook).
+//! start and can be rerun. A cancel raises the job's stop flag, which the analysis checks
+//! between batches of rows ([`leaktrace_analyze::AnalyzeOptions::stop`]); its results are
+//! discarded.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -81,8 +82,15 @@ impl Phase {
 #[derive(Debug)]
 pub struct Live {
     pub rows: AtomicU64,
+    /// Bytes of the evidence read so far (sampled while the rows are read and linked).
+    pub bytes_read: AtomicU64,
+    /// The evidence file's size.
+    pub bytes_total: u64,
+    /// Estimated seconds left in the reading pass (`u64::MAX`: no estimate).
+    pub eta: AtomicU64,
     phase: Mutex<Phase>,
-    pub cancel: AtomicBool,
+    /// Raised by a cancel; the analysis checks it between batches of rows.
+    pub cancel: Arc<AtomicBool>,
     pub error: Mutex<Option<String>>,
 }
 
@@ -114,6 +122,11 @@ impl Default for Jobs {
 }
 
 impl Jobs {
+    /// The one-at-a-time gate shared by analyses and enrolments.
+    pub fn gate(&self) -> Arc<tokio::sync::Semaphore> {
+        self.gate.clone()
+    }
+
     /// A live job, if this server runs it.
     pub fn get(&self, id: i64) -> Option<Arc<Live>> {
         self.live
@@ -130,16 +143,25 @@ pub struct Progress {
     pub job: i64,
     pub phase: Phase,
     pub rows: u64,
+    /// Bytes of the evidence read (0 when not running here).
+    pub bytes_read: u64,
+    pub bytes_total: u64,
+    /// Estimated seconds left while the rows are read ([`crate::eta`]).
+    pub eta_seconds: Option<u64>,
     pub error: Option<String>,
 }
 
 /// The progress of a job: live if running here, else from the catalog.
 pub fn progress(state: &AppState, job: i64) -> Result<Option<Progress>, ServerError> {
     if let Some(l) = state.jobs.get(job) {
+        let eta = l.eta.load(Ordering::Relaxed);
         return Ok(Some(Progress {
             job,
             phase: l.phase(),
             rows: l.rows.load(Ordering::Relaxed),
+            bytes_read: l.bytes_read.load(Ordering::Relaxed),
+            bytes_total: l.bytes_total,
+            eta_seconds: (eta != u64::MAX && l.phase() == Phase::Linking).then_some(eta),
             error: l.error.lock().unwrap_or_else(|p| p.into_inner()).clone(),
         }));
     }
@@ -147,6 +169,9 @@ pub fn progress(state: &AppState, job: i64) -> Result<Option<Progress>, ServerEr
         job,
         phase: Phase::parse(&j.status),
         rows: j.rows.max(0) as u64,
+        bytes_read: 0,
+        bytes_total: 0,
+        eta_seconds: None,
         error: j.error,
     }))
 }
@@ -160,8 +185,11 @@ pub fn start(
     let job = state.store().add_job(incident.number, user)?;
     let live = Arc::new(Live {
         rows: AtomicU64::new(0),
+        bytes_read: AtomicU64::new(0),
+        bytes_total: incident.file_bytes.max(0) as u64,
+        eta: AtomicU64::new(u64::MAX),
         phase: Mutex::new(Phase::Queued),
-        cancel: AtomicBool::new(false),
+        cancel: Arc::new(AtomicBool::new(false)),
         error: Mutex::new(None),
     });
     state
@@ -259,15 +287,25 @@ fn run(state: &AppState, incident: &IncidentRow, job: i64, live: &Live) -> Resul
         .map_err(|e| e.to_string())?;
     let index = ws.load(false).map_err(|e| e.to_string())?;
     set(Phase::Linking);
-    let opts = leaktrace_analyze::AnalyzeOptions::default();
+    let opts = leaktrace_analyze::AnalyzeOptions {
+        stop: Some(live.cancel.clone()),
+        ..Default::default()
+    };
     let shown = |e: &dyn std::fmt::Display| {
         e.to_string()
             .replace(&evidence.display().to_string(), "evidence")
     };
-    let (mut analysis, links) = leaktrace_analyze::analyze(&index, &evidence, &opts, &|n| {
-        live.rows.store(n, Ordering::Relaxed)
-    })
-    .map_err(|e| shown(&e))?;
+    let analysed = sample_reads(live, &evidence, || {
+        leaktrace_analyze::analyze(&index, &evidence, &opts, &|n| {
+            live.rows.store(n, Ordering::Relaxed)
+        })
+    });
+    let (mut analysis, links) = match analysed {
+        Ok(r) => r,
+        // Cancelled mid-pass: `finish` sees the raised flag.
+        Err(leaktrace_analyze::AnalyzeError::Stopped) => return Ok(()),
+        Err(e) => return Err(shown(&e)),
+    };
     if live.cancel.load(Ordering::Relaxed) {
         return Ok(());
     }
@@ -296,6 +334,33 @@ fn run(state: &AppState, incident: &IncidentRow, job: i64, live: &Live) -> Resul
     // The leaked file held personal data in clear: once analysed, only its hash stays.
     let _ = std::fs::remove_file(&evidence);
     Ok(())
+}
+
+/// How often the reading pass's offset is sampled for the ETA.
+const SAMPLE_PERIOD: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Run `f` while a thread samples how far the evidence is read, for the progress's ETA.
+fn sample_reads<T>(live: &Live, evidence: &Path, f: impl FnOnce() -> T) -> T {
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let sampler = scope.spawn(|| {
+            let started = std::time::Instant::now();
+            while !done.load(Ordering::Relaxed) {
+                if let Some(read) = crate::eta::read_offset(evidence) {
+                    // A second pass (the file's hash) starts over: keep the furthest.
+                    let read = read.min(live.bytes_total);
+                    let read = live.bytes_read.fetch_max(read, Ordering::Relaxed).max(read);
+                    let eta = crate::eta::eta_seconds(started.elapsed(), read, live.bytes_total);
+                    live.eta.store(eta.unwrap_or(u64::MAX), Ordering::Relaxed);
+                }
+                std::thread::park_timeout(SAMPLE_PERIOD);
+            }
+        });
+        let out = f();
+        done.store(true, Ordering::Relaxed);
+        sampler.thread().unpark();
+        out
+    })
 }
 
 /// Put a complete output directory in place of `report/` (two renames; the old one removed).

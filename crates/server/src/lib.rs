@@ -11,7 +11,9 @@ pub mod admin;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod drafts_edit;
 pub mod error;
+pub mod eta;
 pub mod export;
 pub mod i18n;
 pub mod incident_page;
@@ -20,7 +22,10 @@ pub mod jobs;
 pub mod openapi;
 pub mod pages;
 pub mod service;
+pub mod sources;
+pub mod sources_page;
 pub mod store;
+pub mod throttle;
 pub mod upload;
 
 use std::net::SocketAddr;
@@ -83,10 +88,13 @@ pub struct Config {
     pub session_seconds: i64,
     /// Mark cookies `Secure` (behind TLS).
     pub secure_cookies: bool,
+    /// Sign-in attempts allowed per client address per minute ([`throttle`]).
+    pub login_per_minute: u32,
 }
 
 impl Config {
-    /// Defaults for a workspace: 1 GiB uploads, 8-hour sessions, cookies not `Secure`.
+    /// Defaults for a workspace: 1 GiB uploads, 8-hour sessions, cookies not `Secure`, 20
+    /// sign-in attempts per address per minute.
     pub fn new(home: &Path, key_file: Option<&Path>) -> Config {
         Config {
             home: home.to_path_buf(),
@@ -94,6 +102,7 @@ impl Config {
             upload_max: 1 << 30,
             session_seconds: 8 * 3600,
             secure_cookies: false,
+            login_per_minute: throttle::LOGIN_ATTEMPTS_PER_MINUTE,
         }
     }
 
@@ -140,6 +149,12 @@ pub struct AppState {
     pub config: Config,
     store: Mutex<Store>,
     pub jobs: jobs::Jobs,
+    /// The per-address sign-in budget.
+    pub login_throttle: throttle::LoginThrottle,
+    /// Enrolments started from the browser.
+    pub enrolments: sources::Enrolments,
+    /// Parsed `analysis.json` files.
+    pub analyses: service::AnalysisCache,
 }
 
 impl AppState {
@@ -215,9 +230,12 @@ pub fn open(config: Config) -> Result<Arc<AppState>, ServerError> {
     }
     upload::clean_partial(&dir)?;
     Ok(Arc::new(AppState {
+        login_throttle: throttle::LoginThrottle::new(config.login_per_minute),
         config,
         store: Mutex::new(store),
         jobs: jobs::Jobs::default(),
+        enrolments: sources::Enrolments::default(),
+        analyses: service::AnalysisCache::default(),
     }))
 }
 
@@ -251,7 +269,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     app
 }
 
-/// Serve until Ctrl-C or SIGTERM.
+/// Serve until Ctrl-C or SIGTERM (with each connection's peer address, for [`throttle`]).
 pub async fn serve(state: Arc<AppState>, listen: SocketAddr) -> Result<(), ServerError> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -260,7 +278,8 @@ pub async fn serve(state: Arc<AppState>, listen: SocketAddr) -> Result<(), Serve
         .local_addr()
         .map_err(|e| ServerError::io(Path::new(&listen.to_string()), e))?;
     eprintln!("leaktrace serve: listening on http://{addr}/");
-    axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

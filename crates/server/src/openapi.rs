@@ -48,7 +48,11 @@ pub fn document() -> Value {
                 "get": op("Accounts", "admin"),
                 "post": op("Create an account {name, role, password}", "admin")
             },
-            "/api/v1/audit": {"get": op("The audit trail and whether its hash chain verifies", "admin")}
+            "/api/v1/audit": {"get": op("The audit trail and whether its hash chain verifies", "admin")},
+            "/api/v1/sources": {
+                "get": op("The enrolled sources and their snapshots (rows, persons, segment bytes, format profile), and this server's enrolments {sources, enrolments}", "admin"),
+                "post": op("Enrol a file: multipart form with `file`, `source`, `as_of` (YYYY-MM-DD), optional `recipient`; runs as a background job (202 {enrolment}); the uploaded file is removed when it ends", "admin")
+            }
         },
         "components": {
             "schemas": {

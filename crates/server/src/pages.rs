@@ -37,12 +37,21 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/incidents/{id}", get(incident))
         .route("/incidents/{id}/report", get(report))
         .route("/incidents/{id}/drafts/{name}", get(draft))
+        .route(
+            "/incidents/{id}/drafts/{name}/edit",
+            get(edit_draft).post(save_draft),
+        )
+        .route("/incidents/{id}/edited/{name}", get(edited))
         .route("/incidents/{id}/affected_persons.csv", get(affected))
         .route("/incidents/{id}/analyse", post(analyse))
         .route("/incidents/{id}/cancel", post(cancel))
         .route("/incidents/{id}/status", post(status))
         .route("/users", get(users).post(add_user))
         .route("/audit", get(audit))
+        .route(
+            "/sources",
+            get(sources).post(enrol).layer(DefaultBodyLimit::disable()),
+        )
 }
 
 /// The served assets: name, content type, bytes.
@@ -117,6 +126,7 @@ fn layout(lang: Lang, me: Option<&Identity>, title: &str, body: Markup) -> Marku
                             a href="/" { (t(lang, "incidents")) }
                             @if me.role >= Role::Analyst { a href="/incidents/new" { (t(lang, "new_incident")) } }
                             @if me.role >= Role::Admin {
+                                a href="/sources" { (t(lang, "sources")) }
                                 a href="/users" { (t(lang, "users")) }
                                 a href="/audit" { (t(lang, "audit")) }
                             }
@@ -167,6 +177,15 @@ fn login_form(lang: Lang, error: Option<&str>) -> Markup {
         }
     };
     layout(lang, None, t(lang, "sign_in"), body)
+}
+
+/// The login page with the "too many attempts from this address" message (429).
+pub fn throttled_page(h: &HeaderMap) -> Response {
+    let lang = lang_of(h);
+    page(
+        ErrorCode::TooManyAttempts.status(),
+        login_form(lang, Some(t(lang, "throttled"))),
+    )
 }
 
 async fn login_page(h: HeaderMap) -> Response {
@@ -228,8 +247,7 @@ async fn home(State(st): St, h: HeaderMap, Extension(me): Extension<Identity>) -
                 thead { tr { th { "#" } th { (t(lang, "title")) } th { (t(lang, "discovered_at")) } th { (t(lang, "verdict")) } } }
                 tbody {
                     @for r in &rows {
-                        @let a = std::fs::read(crate::upload::incident_dir(&st, &r.id).join("report/analysis.json")).ok()
-                            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+                        @let a = st.analyses.get(&crate::upload::incident_dir(&st, &r.id).join("report/analysis.json"));
                         tr {
                             td { (r.number) }
                             td { a href={ "/incidents/" (r.id) } { (r.title) } }
@@ -339,6 +357,70 @@ async fn draft(
         out,
         q.download.is_some(),
     )?)
+}
+
+async fn edit_draft(
+    State(st): St,
+    h: HeaderMap,
+    Extension(me): Extension<Identity>,
+    Path((id, name)): Path<(String, String)>,
+) -> PageResult {
+    use crate::drafts_edit;
+    let lang = lang_of(&h);
+    let row = service::incident(&st, &id)?;
+    drafts_edit::editable(&name)?;
+    let (version, text) = drafts_edit::current(&st, &row.id, &name)?;
+    let versions = drafts_edit::versions(&st, &row.id, &name);
+    st.audit(
+        &me.name,
+        crate::audit::Action::View,
+        &format!("incident:{}/drafts/{name}/edit", row.id),
+    );
+    let stem = name.trim_end_matches(".md");
+    let base = format!("/incidents/{}", row.id);
+    let body = html! {
+        p {
+            a href=(base) { "← #" (row.number) " " (row.title) }
+            " · " a href={ (base) "/drafts/" (name) } { (t(lang, "original")) }
+        }
+        @match version {
+            Some(v) => p { (t(lang, "editing_version")) " " (v) " (" (versions.len()) ")" " · "
+                a href={ (base) "/edited/" (name) } { (t(lang, "download")) " .md" } " · "
+                a href={ (base) "/edited/" (stem) ".html" } { (t(lang, "download")) " .html" } },
+            None => p.note { (t(lang, "editing_original")) },
+        }
+        form method="post" action={ (base) "/drafts/" (name) "/edit" } {
+            input type="hidden" name="csrf" value=(me.csrf.as_deref().unwrap_or(""));
+            label for="text" { (name) }
+            textarea.draft #text name="text" { (text) }
+            button type="submit" { (t(lang, "save_version")) }
+        }
+    };
+    let title = format!("{} — {name}", t(lang, "edit_draft"));
+    Ok(page(StatusCode::OK, layout(lang, Some(&me), &title, body)))
+}
+
+#[derive(Deserialize)]
+struct DraftForm {
+    text: String,
+}
+
+async fn save_draft(
+    State(st): St,
+    Extension(me): Extension<Identity>,
+    Path((id, name)): Path<(String, String)>,
+    Form(f): Form<DraftForm>,
+) -> PageResult {
+    crate::drafts_edit::save(&st, &me, &id, &name, &f.text)?;
+    Ok(Redirect::to(&format!("/incidents/{id}/drafts/{name}/edit")).into_response())
+}
+
+async fn edited(
+    State(st): St,
+    Extension(me): Extension<Identity>,
+    Path((id, name)): Path<(String, String)>,
+) -> PageResult {
+    Ok(crate::drafts_edit::serve_edited(&st, &me, &id, &name)?)
 }
 
 async fn affected(
@@ -458,6 +540,29 @@ async fn audit(State(st): St, h: HeaderMap, Extension(me): Extension<Identity>) 
     ))
 }
 
+async fn sources(State(st): St, h: HeaderMap, Extension(me): Extension<Identity>) -> PageResult {
+    let lang = lang_of(&h);
+    let list = crate::sources::list(&st)?;
+    let enrolments = st.enrolments.views();
+    st.audit(&me.name, crate::audit::Action::View, "sources");
+    let body = crate::sources_page::render(lang, &me, &list, &enrolments);
+    let mut r = page(
+        StatusCode::OK,
+        layout(lang, Some(&me), t(lang, "sources"), body),
+    );
+    if st.enrolments.any_running() {
+        // The page follows a running enrolment by reloading itself (no script needed).
+        r.headers_mut()
+            .insert(header::REFRESH, HeaderValue::from_static("2"));
+    }
+    Ok(r)
+}
+
+async fn enrol(State(st): St, Extension(me): Extension<Identity>, mp: Multipart) -> PageResult {
+    crate::sources::receive(&st, &me.name, mp).await?;
+    Ok(Redirect::to("/sources").into_response())
+}
+
 /// The timeline steps as the incident page shows them.
 pub fn step_label(lang: Lang, s: Step) -> &'static str {
     t(lang, s.as_str())
@@ -472,6 +577,10 @@ pub fn draft_links(lang: Lang, v: &IncidentView) -> Markup {
                     a href={ "/incidents/" (v.incident.id) "/drafts/" (d.name) } { (d.name) }
                     " · "
                     a href={ "/incidents/" (v.incident.id) "/drafts/" (d.name) "?download=1" } { (t(lang, "download")) }
+                    @if d.name.ends_with(".md") {
+                        " · "
+                        a href={ "/incidents/" (v.incident.id) "/drafts/" (d.name) "/edit" } { (t(lang, "edit")) }
+                    }
                 }
             }
         }

@@ -2,7 +2,10 @@
 //! files by role, change its timeline, rerun or cancel its analysis. Every function here audits
 //! what it does.
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -126,6 +129,40 @@ pub struct IncidentView {
     pub evidence_kept: bool,
 }
 
+/// Parsed `analysis.json` files by path, each with the modification time and size it had when
+/// read: pages re-read a file only when an analysis replaced it (the load bench showed the
+/// parse of every incident's file on each list view).
+#[derive(Debug, Default)]
+pub struct AnalysisCache {
+    map: Mutex<HashMap<PathBuf, Cached>>,
+}
+
+/// A cached file: modification time, size, parsed content.
+type Cached = (SystemTime, u64, Arc<serde_json::Value>);
+
+impl AnalysisCache {
+    /// The parsed file, if it exists and is JSON.
+    pub fn get(&self, path: &Path) -> Option<Arc<serde_json::Value>> {
+        let meta = std::fs::metadata(path).ok()?;
+        let (mtime, len) = (meta.modified().ok()?, meta.len());
+        {
+            let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((m, l, v)) = map.get(path) {
+                if (*m, *l) == (mtime, len) {
+                    return Some(v.clone());
+                }
+            }
+        }
+        let v: Arc<serde_json::Value> =
+            Arc::new(serde_json::from_slice(&std::fs::read(path).ok()?).ok()?);
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(path.to_path_buf(), (mtime, len, v.clone()));
+        Some(v)
+    }
+}
+
 /// The incident with this public id, or 404.
 pub fn incident(state: &AppState, id: &str) -> Result<IncidentRow, ApiError> {
     state
@@ -145,9 +182,10 @@ pub fn view(state: &AppState, who: &Identity, row: IncidentRow) -> Result<Incide
         None => None,
     };
     let dir = crate::upload::incident_dir(state, &row.id);
-    let analysis = std::fs::read(dir.join("report").join("analysis.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok());
+    let analysis = state
+        .analyses
+        .get(&dir.join("report").join("analysis.json"))
+        .map(|a| (*a).clone());
     state.audit(&who.name, Action::View, &format!("incident:{}", row.id));
     Ok(IncidentView {
         fields: serde_json::from_str(&row.fields).unwrap_or_default(),

@@ -66,7 +66,7 @@ pub fn label_of(name: &str) -> String {
 }
 
 /// Removes a file unless disarmed (an upload that did not complete).
-struct Partial(Option<PathBuf>);
+pub(crate) struct Partial(pub(crate) Option<PathBuf>);
 
 impl Drop for Partial {
     fn drop(&mut self) {
@@ -99,7 +99,7 @@ fn interrupted() -> ApiError {
 }
 
 /// Most fields a form may have.
-const FIELDS_MAX: usize = 32;
+pub(crate) const FIELDS_MAX: usize = 32;
 
 fn field_too_large() -> ApiError {
     ApiError::new(
@@ -110,7 +110,9 @@ fn field_too_large() -> ApiError {
 
 /// A text field, read chunk by chunk and refused past [`FIELD_MAX`] bytes (never buffered
 /// whole).
-async fn read_text(mut field: axum::extract::multipart::Field<'_>) -> Result<String, ApiError> {
+pub(crate) async fn read_text(
+    mut field: axum::extract::multipart::Field<'_>,
+) -> Result<String, ApiError> {
     let mut bytes = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(|_| interrupted())? {
         if bytes.len() + chunk.len() > FIELD_MAX {
@@ -122,7 +124,7 @@ async fn read_text(mut field: axum::extract::multipart::Field<'_>) -> Result<Str
         .map_err(|_| ApiError::new(ErrorCode::BadRequest, "a form field is not UTF-8"))
 }
 
-async fn read_file(
+pub(crate) async fn read_file(
     state: &AppState,
     mut field: axum::extract::multipart::Field<'_>,
     guard: &mut Partial,
@@ -157,6 +159,18 @@ async fn read_file(
     Ok((path, label, size, crate::audit::hex(&hash.finalize())))
 }
 
+/// The answer to a multipart stream that failed between fields.
+pub(crate) fn next_field_error(
+    state: &AppState,
+    e: &axum::extract::multipart::MultipartError,
+) -> ApiError {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        too_large(state.config.upload_max)
+    } else {
+        interrupted()
+    }
+}
+
 async fn read_form(
     state: &AppState,
     mut mp: Multipart,
@@ -175,13 +189,11 @@ async fn read_form(
         let t = s.trim().to_string();
         (!t.is_empty()).then_some(t)
     };
-    while let Some(field) = mp.next_field().await.map_err(|e| {
-        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            too_large(state.config.upload_max)
-        } else {
-            interrupted()
-        }
-    })? {
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|e| next_field_error(state, &e))?
+    {
         fields += 1;
         if fields > FIELDS_MAX {
             return Err(ApiError::new(

@@ -29,6 +29,7 @@ impl Who {
 fn concrete(path: &str, id: &str) -> String {
     path.replace("{id}", id)
         .replace("/drafts/{name}", "/drafts/art33_fr.md")
+        .replace("/edited/{name}", "/edited/art33_fr.md")
         .replace("/assets/{name}", "/assets/app.css")
         .replace("{lang}", "en")
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use axum::http::{Method, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use common::*;
 
 fn uploads_empty(app: &App) -> bool {
@@ -365,4 +365,78 @@ async fn a_zip_bomb_fails_its_job_and_the_server_keeps_serving() {
         get(&app, "/api/v1/me", &analyst).await.status,
         StatusCode::OK
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ins_are_throttled_per_address() {
+    // The service's default budget, not the matrix tests' large one.
+    let app =
+        app_with(|c| c.login_per_minute = leaktrace_server::throttle::LOGIN_ATTEMPTS_PER_MINUTE);
+    let from = |ip: &str| Auth {
+        peer: Some(format!("{ip}:40000").parse().unwrap()),
+        ..Auth::default()
+    };
+    let guesser = from("192.0.2.7");
+    // Wrong passwords spread over five names: no account reaches its own lockout (5 in a
+    // row), but the address spends its budget.
+    let budget = leaktrace_server::throttle::LOGIN_ATTEMPTS_PER_MINUTE as usize;
+    for i in 0..budget {
+        let name = ["viewer", "analyst", "admin", "nobody", "ghost"][i % 5];
+        let r = post_json(
+            &app,
+            "/api/v1/login",
+            &guesser,
+            serde_json::json!({"name": name, "password": "wrong password here"}),
+        )
+        .await;
+        assert_eq!(r.code(), "bad_credentials", "attempt {i}: {}", r.text());
+    }
+    // Past it, even the right password is refused, with a stable code and Retry-After.
+    let good = serde_json::json!({"name": "viewer", "password": PASSWORD});
+    let r = post_json(&app, "/api/v1/login", &guesser, good.clone()).await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
+        "{}",
+        r.text()
+    );
+    let retry: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    // The login page answers 429 with a French message.
+    let r = send(
+        &app,
+        Method::POST,
+        "/login",
+        &guesser,
+        Some("application/x-www-form-urlencoded"),
+        format!("name=viewer&password={}", PASSWORD.replace(' ', "+")).into_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        r.text()
+            .contains("Trop de tentatives de connexion depuis cette adresse"),
+        "{}",
+        r.text()
+    );
+    assert!(r.headers.get(header::SET_COOKIE).is_none(), "no session");
+    // Another address signs in; the accounts themselves are not locked.
+    let r = post_json(&app, "/api/v1/login", &from("198.51.100.3"), good).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // The refusals are in the audit trail, without the address.
+    let db = rusqlite::Connection::open(app.home().join("catalog.sqlite")).unwrap();
+    let objects: Vec<String> = db
+        .prepare("SELECT object FROM audit WHERE action = 'login_throttled'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|x| x.unwrap())
+        .collect();
+    assert_eq!(objects, ["login", "login"]);
+    let all: String = db
+        .query_row("SELECT group_concat(object, ' ') FROM audit", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(!all.contains("192.0.2.7"), "{all}");
 }

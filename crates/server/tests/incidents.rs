@@ -226,6 +226,12 @@ async fn a_cancelled_job_shows_nothing_and_can_be_rerun() {
         .to_string();
     let r = upload(&app, &analyst, "b.sql", &bytes).await;
     let second = r.json()["incident"]["id"].as_str().unwrap().to_string();
+    // A live job's progress carries the evidence size for the ETA.
+    let v = get(&app, &format!("/api/v1/incidents/{second}"), &analyst)
+        .await
+        .json();
+    assert_eq!(v["job"]["bytes_total"], bytes.len() as u64, "{v}");
+    assert!(v["job"].get("eta_seconds").is_some(), "{v}");
     let r = post_json(
         &app,
         &format!("/api/v1/incidents/{second}/cancel"),

@@ -158,6 +158,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let opts = AnalyzeOptions {
         columns: args.columns.clone(),
         threshold: Some(args.threshold),
+        stop: None,
     };
     let bar = ui::FileProgress::start(
         global,

@@ -132,6 +132,9 @@ pub fn app_with(tune: impl FnOnce(&mut Config)) -> App {
     copy_dir(&b.dir.join("ws"), &tmp.path().join("ws"));
     std::fs::copy(b.dir.join("key"), tmp.path().join("key")).unwrap();
     let mut config = Config::new(&tmp.path().join("ws"), Some(&tmp.path().join("key")));
+    // The matrix signs in hundreds of times from no address (one shared budget); tests of the
+    // per-address throttle set their own budget.
+    config.login_per_minute = 100_000;
     tune(&mut config);
     let state = leaktrace_server::open(config).unwrap();
     let router = leaktrace_server::router(state.clone());
@@ -148,6 +151,8 @@ pub struct Auth {
     pub cookie: Option<String>,
     pub csrf: Option<String>,
     pub bearer: Option<String>,
+    /// The client address the request comes from (as `serve` records it per connection).
+    pub peer: Option<std::net::SocketAddr>,
 }
 
 /// A response, read whole.
@@ -200,6 +205,9 @@ pub async fn send(
     }
     if let Some(ct) = content_type {
         req = req.header(header::CONTENT_TYPE, ct);
+    }
+    if let Some(p) = auth.peer {
+        req = req.extension(axum::extract::ConnectInfo(p));
     }
     let resp = app
         .router
@@ -265,6 +273,7 @@ pub async fn login(app: &App, name: &str) -> Auth {
         cookie: Some(cookie),
         csrf: r.json()["csrf"].as_str().map(String::from),
         bearer: None,
+        peer: None,
     }
 }
 
