@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Side by side on the same data: the binary before issue 14's linker (42e9c6f, segment format 2)
+# and after, each on its own workspace of the same files, analyses interleaved.
+# Usage: copy the two release binaries to $LT_BIN_DIR/lt-old and lt-new, then
+#   bench/ab-linker.sh setup     # synth + both enrolments (niced; run while the host is busy)
+#   bench/ab-linker.sh measure   # ROUNDS interleaved analyses each, then F1 (host quiet)
+# PERSONS (default 10000000) and LEAK_ROWS (1200000) set the size; data and workspaces go under
+# $AB_DIR (default /tmp/lt-ab10).
+set -euo pipefail
+PERSONS=${PERSONS:-10000000} LEAK_ROWS=${LEAK_ROWS:-1200000} ROUNDS=${ROUNDS:-3}
+DIR=${AB_DIR:-/tmp/lt-ab10} BINS=${LT_BIN_DIR:-/tmp}
+DATA=$DIR/data
+ws() { export LEAKTRACE_HOME=$DIR/ws-$1 LEAKTRACE_KEY_FILE=$DIR/ws-$1.key; }
+case "${1:-}" in
+setup)
+  mkdir -p "$DIR"
+  [ -f "$DATA/leaks/app_reshaped.csv" ] ||
+    nice -n 19 "$BINS/lt-new" synth --quiet --persons "$PERSONS" --seed 42 --leak-rows "$LEAK_ROWS" --out "$DATA"
+  for v in old new; do
+    ws $v
+    rm -rf "$LEAKTRACE_HOME" "$LEAKTRACE_KEY_FILE"
+    B="nice -n 19 $BINS/lt-$v"
+    $B init --quiet
+    $B enroll --quiet --source registry --as-of 2026-10-01 "$DATA/registry.csv"
+    $B enroll --quiet --source provider_docs --recipient "Prestataire Docs" --as-of 2022-03-05 "$DATA/extracts/provider_docs_2022-02.csv"
+    $B enroll --quiet --source app_backend --recipient "App mobile" --as-of 2023-06-15 "$DATA/extracts/app_users_2023-06-15.jsonl"
+    $B enroll --quiet --source training_partner --recipient "Formation ARA" --as-of 2024-01-10 "$DATA/extracts/formation_ara_2024.xlsx"
+    $B enroll --quiet --source website --recipient "Site partenaire" --as-of 2024-03-01 "$DATA/extracts/website_accounts_2024-03-01.tsv"
+    $B enroll --quiet --source website --recipient "Site partenaire" --as-of 2025-09-01 "$DATA/extracts/website_accounts_2025-09-01.tsv"
+    du -sh "$LEAKTRACE_HOME"
+  done
+  ;;
+measure)
+  LEAK=$DATA/leaks/app_reshaped.csv
+  echo "## $LEAK ($(($(wc -l < "$LEAK") - 1)) rows), $PERSONS persons; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  for i in $(seq "$ROUNDS"); do
+    for v in old new; do
+      ws $v
+      /usr/bin/time -f "$v run $i: wall %e s, user %U s, sys %S s, peak RSS %M KiB" \
+        "$BINS/lt-$v" analyze --out "$DIR/report-$v" "$LEAK" > "$DIR/$v.out"
+      grep -o '([0-9.]* s: linking.*)' "$DIR/$v.out"
+    done
+  done
+  for v in old new; do
+    echo "$v: $(head -1 "$DIR/$v.out")"
+    echo "  $(grep -o '[0-9]* candidate pairs' "$DIR/$v.out")"
+    python3 - "$DATA/leaks/truth/app_reshaped.csv" "$DIR/report-$v/matches.csv" <<'PY'
+import csv, sys
+truth = {r["row"]: r["person_id"] for r in csv.DictReader(open(sys.argv[1]))}
+tp = fp = fn = 0
+for r in csv.DictReader(open(sys.argv[2])):
+    t, p = truth[r["row"]], r["person_id"]
+    if p and p == t: tp += 1
+    elif p and t: fp += 1; fn += 1
+    elif p: fp += 1
+    elif t: fn += 1
+pr, rc = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
+print(f"  F1 {2 * pr * rc / max(pr + rc, 1e-9):.4f} (precision {pr:.4f}, recall {rc:.4f}; tp {tp}, fp {fp}, fn {fn})")
+PY
+  done
+  ;;
+*) echo "usage: bench/ab-linker.sh setup|measure" >&2; exit 2 ;;
+esac
