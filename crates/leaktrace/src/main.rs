@@ -96,6 +96,8 @@ enum Command {
     User(cmd::user::Args),
     /// Verify the incident service's audit trail, export an incident with it
     Audit(cmd::audit::Args),
+    /// The affected persons' self-check: open/close an incident, public listener, OPRF export and client
+    Selfcheck(cmd::selfcheck::Args),
 }
 
 /// Parse the command line over the defaults of the configuration file (`leaktrace.toml`,
@@ -143,6 +145,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args, &cli.global),
         Command::User(args) => cmd::user::run(args, &cli.global),
         Command::Audit(args) => cmd::audit::run(args, &cli.global),
+        Command::Selfcheck(args) => cmd::selfcheck::run(args, &cli.global),
     };
     match result {
         Ok(code) => code,

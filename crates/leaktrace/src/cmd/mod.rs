@@ -10,6 +10,7 @@ pub mod enroll;
 pub mod incident;
 pub mod init;
 pub mod scan;
+pub mod selfcheck;
 pub mod serve;
 pub mod shell;
 pub mod sources;
