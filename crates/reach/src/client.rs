@@ -27,7 +27,7 @@ pub fn to_hex(b: &[u8]) -> String {
 /// Bytes of a hex string; `None` when it is not one (odd length, other characters, or more
 /// than 1 KiB).
 pub fn from_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || s.len() > 2048 {
+    if !s.len().is_multiple_of(2) || s.len() > 2048 {
         return None;
     }
     (0..s.len())

@@ -173,7 +173,7 @@ mod tests {
     #[test]
     fn client_and_server_agree_and_a_wrong_key_finds_nothing() {
         let key = OprfKey::from_seed(&[7u8; 32]).unwrap();
-        let input = b"leaktrace-selfcheck-v1\0email\0a@b.fr\0birth_date\01980-01-01";
+        let input = b"leaktrace-selfcheck-v1\0email\0a@b.fr\0birth_date\x001980-01-01";
         let b = blind(input).unwrap();
         let ev = key.blind_evaluate(&b.message).unwrap();
         let out = b.finalize(input, &ev).unwrap();
