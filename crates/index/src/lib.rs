@@ -349,6 +349,13 @@ impl Workspace {
         &self.home
     }
 
+    /// A 32-byte key for another use, derived from the workspace key with BLAKE3's derive-key
+    /// mode under `context` (a fixed string naming that use, distinct for each): the workspace
+    /// key itself stays in this crate, and a derived key reveals nothing about it.
+    pub fn derive_key(&self, context: &str) -> [u8; 32] {
+        blake3::derive_key(context, self.key.as_bytes())
+    }
+
     /// A fingerprinter with the workspace key.
     pub fn fingerprinter(&self) -> Fingerprinter {
         Fingerprinter::new(&self.key)

@@ -100,6 +100,8 @@ enum Command {
     Notify(cmd::notify::Args),
     /// Watch a folder: analyse each file that lands once, open an incident, alert the team
     Watch(cmd::watch::Args),
+    /// The affected persons' self-check: open/close an incident, public listener, OPRF export and client
+    Selfcheck(cmd::selfcheck::Args),
 }
 
 /// Parse the command line over the defaults of the configuration file (`leaktrace.toml`,
@@ -149,6 +151,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => cmd::audit::run(args, &cli.global),
         Command::Notify(args) => cmd::notify::run(args, &cli.global),
         Command::Watch(args) => cmd::watch::run(args, &cli.global),
+        Command::Selfcheck(args) => cmd::selfcheck::run(args, &cli.global),
     };
     match result {
         Ok(code) => code,

@@ -11,6 +11,7 @@ pub mod incident;
 pub mod init;
 pub mod notify;
 pub mod scan;
+pub mod selfcheck;
 pub mod serve;
 pub mod shell;
 pub mod sources;

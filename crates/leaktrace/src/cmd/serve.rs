@@ -29,6 +29,13 @@ pub struct Args {
     pub watch: Option<PathBuf>,
     #[command(flatten)]
     pub watch_opts: super::watch::WatchOpts,
+    /// Also serve the public self-check (page, API, OPRF) on this address, a listener of its
+    /// own that an organisation can expose alone (docs/selfcheck.md)
+    #[arg(long)]
+    pub public: Option<SocketAddr>,
+    /// Bucket files for the public listener's OPRF mode (`leaktrace selfcheck export`)
+    #[arg(long, requires = "public")]
+    pub buckets: Option<PathBuf>,
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
@@ -58,6 +65,24 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             }
         });
     }
-    leaktrace_server::run(config, listen)?;
+    let Some(public) = args.public else {
+        leaktrace_server::run(config, listen)?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    // Both listeners in one runtime; each stops on Ctrl-C.
+    let state = super::selfcheck::open_public(global, args.buckets.as_deref())?;
+    let rt = super::selfcheck::runtime()?;
+    let result = rt.block_on(async {
+        let team = leaktrace_server::open(config)?;
+        let (a, b) = tokio::join!(
+            leaktrace_server::serve(team, listen),
+            leaktrace_reach::public::run(state, public)
+        );
+        a?;
+        b?;
+        anyhow::Ok(())
+    });
+    rt.shutdown_timeout(std::time::Duration::from_secs(5));
+    result?;
     Ok(ExitCode::SUCCESS)
 }
