@@ -17,6 +17,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::Identity;
+use crate::drafts_edit;
 use crate::error::JsonError;
 use crate::jobs::{self, Phase};
 use crate::service::{self, AFFECTED, REPORT};
@@ -44,6 +45,11 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/incidents/{id}/events", get(events))
         .route("/api/v1/incidents/{id}/report", get(report))
         .route("/api/v1/incidents/{id}/drafts/{name}", get(draft))
+        .route(
+            "/api/v1/incidents/{id}/drafts/{name}/edit",
+            get(draft_text).post(save_draft),
+        )
+        .route("/api/v1/incidents/{id}/edited/{name}", get(edited))
         .route("/api/v1/incidents/{id}/affected_persons.csv", get(affected))
         .route("/api/v1/incidents/{id}/analyse", post(analyse))
         .route("/api/v1/incidents/{id}/cancel", post(cancel))
@@ -167,6 +173,56 @@ async fn draft(
         out,
         q.download.is_some(),
     )?)
+}
+
+/// The text of a Markdown draft to edit: the latest saved version, else the generated draft.
+async fn draft_text(
+    State(st): St,
+    Extension(me): Me,
+    Path((id, name)): Path<(String, String)>,
+) -> JsonResult {
+    let row = service::incident(&st, &id)?;
+    drafts_edit::editable(&name)?;
+    let (version, text) = drafts_edit::current(&st, &row.id, &name)?;
+    let versions = drafts_edit::versions(&st, &row.id, &name);
+    st.audit(
+        &me.name,
+        crate::audit::Action::View,
+        &format!("incident:{}/drafts/{name}/edit", row.id),
+    );
+    Ok(
+        Json(json!({"name": name, "version": version, "versions": versions, "text": text}))
+            .into_response(),
+    )
+}
+
+#[derive(Deserialize)]
+struct DraftBody {
+    text: String,
+}
+
+/// Save an edited draft as a new version (201 {name, version}); the original stays.
+async fn save_draft(
+    State(st): St,
+    Extension(me): Me,
+    Path((id, name)): Path<(String, String)>,
+    Json(body): Json<DraftBody>,
+) -> JsonResult {
+    let version = drafts_edit::save(&st, &me, &id, &name, &body.text)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"name": name, "version": version})),
+    )
+        .into_response())
+}
+
+/// The latest edited version of a draft, as Markdown (`.md`) or rendered (`.html`).
+async fn edited(
+    State(st): St,
+    Extension(me): Me,
+    Path((id, name)): Path<(String, String)>,
+) -> JsonResult {
+    Ok(drafts_edit::serve_edited(&st, &me, &id, &name)?)
 }
 
 async fn affected(State(st): St, Extension(me): Me, Path(id): Path<String>) -> JsonResult {

@@ -146,6 +146,21 @@ pub const ROUTES: &[Route] = &[
     ),
     r(
         Get,
+        "/api/v1/incidents/{id}/drafts/{name}/edit",
+        AtLeast(Analyst),
+    ),
+    r(
+        Post,
+        "/api/v1/incidents/{id}/drafts/{name}/edit",
+        AtLeast(Analyst),
+    ),
+    r(
+        Get,
+        "/api/v1/incidents/{id}/edited/{name}",
+        AtLeast(Analyst),
+    ),
+    r(
+        Get,
         "/api/v1/incidents/{id}/affected_persons.csv",
         AtLeast(Analyst),
     ),

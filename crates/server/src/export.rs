@@ -64,27 +64,15 @@ pub fn export_incident(home: &Path, number: i64, out: &Path) -> Result<Exported,
         }
     };
     let chain_ok = chain["ok"] == serde_json::Value::Bool(true);
-    let report = home
-        .join("server")
-        .join("incidents")
-        .join(&row.id)
-        .join("report");
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    if let Ok(dir) = std::fs::read_dir(&report) {
-        for e in dir.flatten() {
-            let name = e.file_name().to_string_lossy().to_string();
-            if name.starts_with('.') || !e.path().is_file() {
-                continue;
-            }
-            let bytes = std::fs::read(e.path()).map_err(|err| ServerError::io(&e.path(), err))?;
-            files.push((name, bytes));
-        }
-    }
+    let dir = home.join("server").join("incidents").join(&row.id);
+    // The analysis' outputs, and the drafts as the analysts edited them (every version).
+    let mut files = archive_files(&dir.join("report"), "outputs")?;
+    files.extend(archive_files(&dir.join("drafts"), "drafts")?);
     files.sort_by(|a, b| a.0.cmp(&b.0));
     let hashes = files
         .iter()
         .map(|(n, b)| FileHash {
-            name: format!("outputs/{n}"),
+            name: n.clone(),
             bytes: b.len() as u64,
             sha256: audit::hex(&Sha256::digest(b)),
         })
@@ -109,7 +97,7 @@ pub fn export_incident(home: &Path, number: i64, out: &Path) -> Result<Exported,
     zip.start_file("manifest.json", opts)?;
     zip.write_all(&json).map_err(|e| ServerError::io(&tmp, e))?;
     for (n, b) in &files {
-        zip.start_file(format!("outputs/{n}"), opts)?;
+        zip.start_file(n.as_str(), opts)?;
         zip.write_all(b).map_err(|e| ServerError::io(&tmp, e))?;
     }
     let f = zip.finish()?;
@@ -121,4 +109,21 @@ pub fn export_incident(home: &Path, number: i64, out: &Path) -> Result<Exported,
         audit_entries: entries.len(),
         chain_ok,
     })
+}
+
+/// The regular files of `dir` (none if it does not exist), named `prefix/name` in the archive.
+fn archive_files(dir: &Path, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, ServerError> {
+    let mut files = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(files);
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.starts_with('.') || name.ends_with(".tmp") || !e.path().is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(e.path()).map_err(|err| ServerError::io(&e.path(), err))?;
+        files.push((format!("{prefix}/{name}"), bytes));
+    }
+    Ok(files)
 }

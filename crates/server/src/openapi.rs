@@ -40,6 +40,11 @@ pub fn document() -> Value {
             "/api/v1/incidents/{id}/events": {"get": op("Server-sent events `progress` {job, phase, rows, error} until the job ends", "viewer")},
             "/api/v1/incidents/{id}/report": {"get": op("report.html of the latest complete analysis (`?download=1`: as attachment)", "viewer")},
             "/api/v1/incidents/{id}/drafts/{name}": {"get": op("A draft: art33_fr, art33_en, art34_fr as .md or .html", "analyst")},
+            "/api/v1/incidents/{id}/drafts/{name}/edit": {
+                "get": op("A Markdown draft to edit (art33_fr.md, art33_en.md, art34_fr.md): {name, version (null: as generated), versions, text}", "analyst"),
+                "post": op("Save an edited draft {text} as a new version (201 {name, version}); the generated original stays; 413 payload_too_large over 256 KiB", "analyst")
+            },
+            "/api/v1/incidents/{id}/edited/{name}": {"get": op("The latest edited version of a draft as .md, or rendered as .html; 409 not_ready before any edit", "analyst")},
             "/api/v1/incidents/{id}/affected_persons.csv": {"get": op("Enrolled person ids with the categories exposed", "analyst")},
             "/api/v1/incidents/{id}/analyse": {"post": op("Run the analysis again (after a failure, cancel or interruption)", "analyst")},
             "/api/v1/incidents/{id}/cancel": {"post": op("Cancel the running analysis (its results are discarded)", "analyst")},

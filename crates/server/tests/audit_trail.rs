@@ -110,6 +110,16 @@ async fn actions_are_chained_and_tampering_shows() {
 async fn export_holds_outputs_hashes_and_the_incident_trail() {
     let app = app();
     let id = analysed_incident(&app).await;
+    // An analyst's edit of a draft goes into the archive beside the generated original.
+    let edited = "# Notification\n\nTexte revu par l'analyste.\n";
+    let r = post_json(
+        &app,
+        &format!("/api/v1/incidents/{id}/drafts/art33_fr.md/edit"),
+        &login(&app, "analyst").await,
+        serde_json::json!({ "text": edited }),
+    )
+    .await;
+    assert_eq!(r.status, axum::http::StatusCode::CREATED, "{}", r.text());
     let out = app.tmp.path().join("incident-1.zip");
     let x = leaktrace_server::export::export_incident(&app.home(), 1, &out).unwrap();
     assert!(x.chain_ok && x.files >= 9, "{x:?}");
@@ -148,5 +158,16 @@ async fn export_holds_outputs_hashes_and_the_incident_trail() {
         assert_eq!(f["sha256"], h, "{name}");
     }
     assert!(zip.by_name("outputs/report.html").is_ok());
+    let mut text = String::new();
+    zip.by_name("drafts/art33_fr.v1.md")
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    assert_eq!(text, edited);
+    assert!(m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["name"] == "drafts/art33_fr.v1.md"));
     assert!(leaktrace_server::export::export_incident(&app.home(), 99, &out).is_err());
 }

@@ -324,3 +324,57 @@ async fn analysts_edit_drafts_as_new_versions() {
     let css = get(&app, "/assets/app.css", &analyst).await.text();
     assert!(css.contains("@media print") && css.contains("header.top, nav, form"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_edits_drafts_as_the_pages_do() {
+    let app = app();
+    let id = analysed_incident(&app).await;
+    let analyst = login(&app, "analyst").await;
+    let viewer = login(&app, "viewer").await;
+    let base = format!("/api/v1/incidents/{id}");
+    let uri = format!("{base}/drafts/art34_fr.md/edit");
+    // The generated text, no version yet.
+    let r = get(&app, &uri, &analyst).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let j = r.json();
+    assert!(j["version"].is_null(), "{j}");
+    assert_eq!(j["versions"], serde_json::json!([]));
+    let original = j["text"].as_str().unwrap().to_string();
+    assert!(
+        original.starts_with("# Information sur une violation de vos données personnelles"),
+        "{original}"
+    );
+    // Saved as version 1, read back, downloaded; the original stays.
+    let edited = format!("{original}\nNuméro vert : 0 800 000 000.\n");
+    let r = post_json(&app, &uri, &analyst, serde_json::json!({ "text": edited })).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["version"], 1);
+    let j = get(&app, &uri, &analyst).await.json();
+    assert_eq!(
+        (j["version"].as_u64(), j["text"].as_str()),
+        (Some(1), Some(edited.as_str()))
+    );
+    let md = get(&app, &format!("{base}/edited/art34_fr.md"), &analyst).await;
+    assert_eq!((md.status, md.text()), (StatusCode::OK, edited.clone()));
+    let generated = get(&app, &format!("{base}/drafts/art34_fr.md"), &analyst).await;
+    assert_eq!(generated.text(), original);
+    // Refused to a viewer (JSON error with its code); only Markdown drafts are edited.
+    let r = post_json(&app, &uri, &viewer, serde_json::json!({ "text": "x" })).await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::FORBIDDEN, "forbidden")
+    );
+    let html = format!("{base}/drafts/art34_fr.html/edit");
+    assert_eq!(
+        get(&app, &html, &analyst).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // The edit is in the audit trail with its version.
+    assert!(
+        audit_objects(&app, "draft_edited")
+            .iter()
+            .any(|o| o.contains("drafts/art34_fr.md version:1")),
+        "{:?}",
+        audit_objects(&app, "draft_edited")
+    );
+}
