@@ -9,11 +9,15 @@
 //! looked up among the affected persons, and the answer is padded to one size
 //! ([`Checker::answer_json`]).
 
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
 use leaktrace_index::{Domain, Fingerprinter, Fp, Index, Workspace};
 use leaktrace_pii::{date, email, nir, phone, text, ColumnType};
 use serde::{Deserialize, Serialize};
 
 use crate::answers::{Answers, Exposure, ADVICE};
+use crate::store::ReachStore;
 use crate::ReachError;
 
 /// Persons sharing one identifier that are tested per segment (always this many, real or not).
@@ -126,22 +130,69 @@ impl Facts {
 }
 
 /// The checker: the enrolled index (memory-mapped), the workspace's fingerprinter and the
-/// affected persons of the open incidents.
+/// affected persons of the open incidents (reloaded when the DPO opens or closes one, or an
+/// open incident is analysed again: [`Checker::reload_if_changed`]).
 pub struct Checker {
     index: Index,
     fpr: Fingerprinter,
-    /// What to tell the persons found.
-    pub answers: Answers,
-    answer_bytes: usize,
+    home: PathBuf,
+    loaded: RwLock<Arc<Loaded>>,
     /// Stands for a fact that gave no fingerprint (looked up all the same).
     dummy: Fp,
 }
 
+/// What the open incidents tell, and the sizes every answer is padded to.
+#[derive(Debug)]
+pub struct Loaded {
+    /// What to tell the persons found.
+    pub answers: Answers,
+    /// Size of every JSON answer, in bytes.
+    pub answer_bytes: usize,
+    /// Size of every HTML answer page, in bytes.
+    pub html_bytes: usize,
+    /// The open incidents and their outputs' modification times, when loaded.
+    signature: String,
+}
+
+impl Loaded {
+    fn load(home: &Path) -> Result<Loaded, ReachError> {
+        let signature = signature(home)?;
+        let answers = Answers::load(home)?;
+        let largest = answers.largest();
+        let json = render(&largest, 0).len();
+        let html = crate::page::answer(&largest, 0).len() + 8;
+        Ok(Loaded {
+            answers,
+            answer_bytes: json.div_ceil(PAD_BUCKET).max(1) * PAD_BUCKET,
+            html_bytes: html.div_ceil(PAD_BUCKET).max(1) * PAD_BUCKET,
+            signature,
+        })
+    }
+}
+
+/// The open incidents with the modification time of each one's `affected_persons.csv`: it
+/// changes when an incident is opened or closed, or an open one is analysed again.
+fn signature(home: &Path) -> Result<String, ReachError> {
+    let store = ReachStore::open(home)?;
+    let mut sig = String::new();
+    for row in store.open_incidents()? {
+        let csv = crate::store::report_dir(home, &row).join("affected_persons.csv");
+        let mtime = std::fs::metadata(&csv)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        sig.push_str(&format!("{}:{mtime};", row.number));
+    }
+    Ok(sig)
+}
+
 impl std::fmt::Debug for Checker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let l = self.loaded();
         f.debug_struct("Checker")
-            .field("incidents", &self.answers.incidents.len())
-            .field("answer_bytes", &self.answer_bytes)
+            .field("incidents", &l.answers.incidents.len())
+            .field("answer_bytes", &l.answer_bytes)
             .finish()
     }
 }
@@ -158,26 +209,46 @@ struct AnswerJson<'a> {
 impl Checker {
     /// Load the index (checksums verified) and the open incidents' affected persons.
     pub fn open(ws: &Workspace) -> Result<Checker, ReachError> {
-        let answers = Answers::load(ws.home())?;
+        let loaded = Loaded::load(ws.home())?;
         let index = ws.load(true)?;
         let fpr = index.fingerprinter.clone();
         let dummy = fpr.fp(Domain::Identifier, "\u{0}selfcheck-none");
-        let mut c = Checker {
+        Ok(Checker {
             index,
             fpr,
-            answers,
-            answer_bytes: 0,
+            home: ws.home().to_path_buf(),
+            loaded: RwLock::new(Arc::new(loaded)),
             dummy,
-        };
-        let largest = c.answers.largest();
-        let unpadded = c.render(&largest, 0).len();
-        c.answer_bytes = unpadded.div_ceil(PAD_BUCKET).max(1) * PAD_BUCKET;
-        Ok(c)
+        })
+    }
+
+    /// The open incidents' answers as loaded now.
+    pub fn loaded(&self) -> Arc<Loaded> {
+        self.loaded
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Reload the open incidents' answers if the DPO opened or closed one, or an open one was
+    /// analysed again, since they were loaded; true when reloaded.
+    pub fn reload_if_changed(&self) -> Result<bool, ReachError> {
+        if signature(&self.home)? == self.loaded().signature {
+            return Ok(false);
+        }
+        let fresh = Arc::new(Loaded::load(&self.home)?);
+        *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+        Ok(true)
     }
 
     /// The size of every JSON answer of this checker, in bytes.
     pub fn answer_bytes(&self) -> usize {
-        self.answer_bytes
+        self.loaded().answer_bytes
+    }
+
+    /// The size of every HTML answer page of this checker, in bytes.
+    pub fn html_bytes(&self) -> usize {
+        self.loaded().html_bytes
     }
 
     /// The fingerprint of `value` as enrolment computes it for a column of type `ty`.
@@ -208,6 +279,8 @@ impl Checker {
                 second_fp = fp;
             }
         }
+        let loaded = self.loaded();
+        let answers = &loaded.answers;
         let mut hits: Vec<&str> = Vec::new();
         for (_, seg) in &self.index.snapshots {
             if seg.persons() == 0 {
@@ -220,44 +293,46 @@ impl Checker {
                 let (ord, real) = it.next().map_or((0, false), |o| (o, true));
                 let agrees = seconds.contains(ord);
                 let pid = seg.id(ord);
-                let affected = self.answers.persons.contains_key(pid);
+                let affected = answers.persons.contains_key(pid);
                 if real && agrees && affected && !hits.contains(&pid) {
                     hits.push(pid);
                 }
             }
         }
-        merge(hits.iter().map(|p| self.answers.exposures(p)))
+        merge(hits.iter().map(|p| answers.exposures(p)))
     }
 
     /// The answer as JSON, padded to [`Checker::answer_bytes`]. The other outcome's answer is
     /// rendered too and thrown away (the largest answer for a not-found one, the empty answer
     /// for a found one), so that both outcomes do about the same work (bench/README.md).
     pub fn answer_json(&self, exposures: &[Exposure]) -> Vec<u8> {
-        let size = self.answer_bytes;
+        let loaded = self.loaded();
+        let size = loaded.answer_bytes;
         let (real, other) = if exposures.is_empty() {
-            let largest = self.answers.largest();
-            (self.render(exposures, size), self.render(&largest, size))
+            let largest = loaded.answers.largest();
+            (render(exposures, size), render(&largest, size))
         } else {
             let copy = exposures.to_vec();
-            (self.render(&copy, size), self.render(&[], size))
+            (render(&copy, size), render(&[], size))
         };
         std::hint::black_box(other);
         real
     }
+}
 
-    fn render(&self, exposures: &[Exposure], size: usize) -> Vec<u8> {
-        let mut a = AnswerJson {
-            found: !exposures.is_empty(),
-            incidents: exposures,
-            advice: ADVICE,
-            padding: String::new(),
-        };
-        let base = serde_json::to_vec(&a).unwrap_or_default();
-        if base.len() < size {
-            a.padding = " ".repeat(size - base.len());
-        }
-        serde_json::to_vec(&a).unwrap_or_default()
+/// A JSON answer padded to `size` bytes (when shorter).
+fn render(exposures: &[Exposure], size: usize) -> Vec<u8> {
+    let mut a = AnswerJson {
+        found: !exposures.is_empty(),
+        incidents: exposures,
+        advice: ADVICE,
+        padding: String::new(),
+    };
+    let base = serde_json::to_vec(&a).unwrap_or_default();
+    if base.len() < size {
+        a.padding = " ".repeat(size - base.len());
     }
+    serde_json::to_vec(&a).unwrap_or_default()
 }
 
 /// One exposure per incident (a person enrolled twice is told once, with every category).

@@ -21,7 +21,7 @@ use axum::{Form, Json, Router};
 use serde::Deserialize;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::check::{Checker, Facts, SecondKind, PAD_BUCKET};
+use crate::check::{Checker, Facts, SecondKind};
 use crate::export::{Manifest, MANIFEST};
 use crate::limits::{Limiter, Limits, SWEEP};
 use crate::oprf::OprfKey;
@@ -30,6 +30,9 @@ use crate::{page, ReachError};
 
 /// How often the in-memory counters are added to the catalog.
 pub const FLUSH: Duration = Duration::from_secs(10);
+/// How often the listener checks whether the open incidents changed (opened, closed, analysed
+/// again) and reloads their answers.
+pub const RELOAD: Duration = Duration::from_secs(5);
 /// Largest request body, in bytes.
 pub const BODY_MAX: usize = 4096;
 /// How long a client may cache a bucket file, in seconds.
@@ -79,7 +82,6 @@ pub struct Public {
     oprf: OprfKey,
     buckets: Option<Buckets>,
     home: PathBuf,
-    html_bytes: usize,
     counters: [AtomicU64; 3],
 }
 
@@ -102,14 +104,12 @@ impl Public {
         let checker = Checker::open(ws)?;
         let oprf = OprfKey::from_seed(&ws.derive_key(crate::oprf::OPRF_KEY_CONTEXT))?;
         let buckets = buckets.map(Buckets::load).transpose()?;
-        let largest = page::answer(&checker.answers.largest(), 0).len() + 8;
         Ok(Public {
             checker,
             limiter: Limiter::new(limits),
             oprf,
             buckets,
             home: ws.home().to_path_buf(),
-            html_bytes: largest.div_ceil(PAD_BUCKET) * PAD_BUCKET,
             counters: Default::default(),
         })
     }
@@ -299,7 +299,10 @@ async fn form_check(
         );
     };
     match run_check(&st, addr.ip(), &req) {
-        Ok(found) => html(StatusCode::OK, page::answer(&found, st.html_bytes)),
+        Ok(found) => html(
+            StatusCode::OK,
+            page::answer(&found, st.checker.html_bytes()),
+        ),
         Err(Refusal::Identifier) => html(StatusCode::BAD_REQUEST, page::form(Some(BAD_IDENTIFIER))),
         Err(Refusal::Second) => html(StatusCode::BAD_REQUEST, page::form(Some(BAD_SECOND))),
         Err(Refusal::Limited) => html(
@@ -390,6 +393,7 @@ pub async fn serve(
     let ticker = tokio::spawn(async move {
         let mut flush = tokio::time::interval(FLUSH);
         let mut sweep = tokio::time::interval(SWEEP);
+        let mut reload = tokio::time::interval(RELOAD);
         loop {
             tokio::select! {
                 _ = flush.tick() => {
@@ -399,6 +403,14 @@ pub async fn serve(
                     }
                 }
                 _ = sweep.tick() => bg.limiter.sweep(),
+                _ = reload.tick() => {
+                    let s = bg.clone();
+                    match tokio::task::spawn_blocking(move || s.checker.reload_if_changed()).await {
+                        Ok(Ok(true)) => eprintln!("leaktrace selfcheck: open incidents reloaded"),
+                        Ok(Err(e)) => eprintln!("leaktrace selfcheck: open incidents not reloaded: {e}"),
+                        _ => {}
+                    }
+                }
             }
         }
     });

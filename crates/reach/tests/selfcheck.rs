@@ -361,3 +361,60 @@ async fn oprf_client_finds_a_person_and_a_bucket_alone_gives_nothing() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     l.stop().await;
 }
+
+/// Closing an open incident takes effect on a running listener, and so does opening it again:
+/// the listener reloads the open incidents without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opening_and_closing_an_incident_reaches_a_running_listener() {
+    let fx = fixture().await;
+    let l = listen(&fx, Limits::per_second(1000), None).await;
+    let http = l.http();
+    let p = &fx.affected;
+    let found = |http: leaktrace_reach::client::Http| {
+        let (email, birth) = (p.email.clone(), p.birth.clone());
+        async move {
+            let (status, body) = check(&http, &email, "birth_date", &birth).await;
+            assert_eq!(status, StatusCode::OK);
+            (json(&body)["found"] == true, body.len())
+        }
+    };
+    let (yes, size_open) = found(l.http()).await;
+    assert!(yes, "found while the incident is open");
+    let home = fx.app.home();
+    ReachStore::open(&home)
+        .unwrap()
+        .set_open(fx.number, "analyst", false)
+        .unwrap();
+    // The listener checks every RELOAD; wait for it (bounded).
+    let wait = leaktrace_reach::public::RELOAD * 4;
+    let start = std::time::Instant::now();
+    let mut closed = None;
+    while start.elapsed() < wait {
+        let (yes, size) = found(l.http()).await;
+        if !yes {
+            closed = Some(size);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let size_closed = closed.expect("not found once the incident is closed, without a restart");
+    // With no open incident the answers are padded to their own (smaller or equal) size, the
+    // same for everyone.
+    assert!(size_closed <= size_open, "{size_closed} > {size_open}");
+    let (_, other) = found(http.clone()).await;
+    assert_eq!(other, size_closed);
+    ReachStore::open(&home)
+        .unwrap()
+        .set_open(fx.number, "analyst", true)
+        .unwrap();
+    let start = std::time::Instant::now();
+    let mut reopened = false;
+    while start.elapsed() < wait && !reopened {
+        reopened = found(l.http()).await.0;
+        if !reopened {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+    assert!(reopened, "found again once the incident is reopened");
+    l.stop().await;
+}
