@@ -5,7 +5,8 @@
 //!    of each, their difference, and the same difference between two halves of the not-found
 //!    requests (the noise);
 //! 2. load: `--users` concurrent clients for `--seconds` each on bucket files, then on the
-//!    server-side check: requests per second, p50, p99, errors.
+//!    server-side check: requests per second, p50, p99, errors. `--rate N`: the clients
+//!    together offer N requests per second (open loop) instead of a closed loop.
 //!
 //! `cargo run --release -p leaktrace-reach --example load -- --home WS --key-file KEY --registry FILE`
 
@@ -29,6 +30,8 @@ struct Args {
     users: usize,
     seconds: u64,
     timing: usize,
+    /// Requests per second offered by all clients together (0: closed loop, the saturation).
+    rate: f64,
 }
 
 fn args() -> Args {
@@ -39,6 +42,7 @@ fn args() -> Args {
         users: 200,
         seconds: 10,
         timing: 1000,
+        rate: 0.0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -50,6 +54,7 @@ fn args() -> Args {
             "--users" => a.users = v.parse().expect("--users N"),
             "--seconds" => a.seconds = v.parse::<u64>().expect("--seconds N").min(120),
             "--timing" => a.timing = v.parse().expect("--timing N"),
+            "--rate" => a.rate = v.parse().expect("--rate N"),
             _ => panic!("unknown option {k}"),
         }
     }
@@ -119,10 +124,14 @@ fn bodies(a: &Args, affected: &HashSet<String>) -> (String, String) {
     )
 }
 
+/// `users` clients for `seconds`: a closed loop (`rate` 0), or together offering `rate`
+/// requests per second, each at its own schedule, latency counted from the scheduled time (a
+/// late start counts: no coordinated omission).
 async fn load(
     c: &Http,
     users: usize,
     seconds: u64,
+    rate: f64,
     reqs: Arc<Vec<(Method, String, Option<String>)>>,
 ) -> String {
     let stop = Instant::now() + Duration::from_secs(seconds);
@@ -132,9 +141,19 @@ async fn load(
         let (c, reqs) = (c.clone(), reqs.clone());
         tasks.push(tokio::spawn(async move {
             let (mut lat, mut errors, mut i) = (Vec::new(), 0u64, u);
+            let every = (rate > 0.0).then(|| Duration::from_secs_f64(users as f64 / rate));
+            let mut due = t + Duration::from_secs_f64(u as f64 / rate.max(1.0));
             while Instant::now() < stop {
                 let (m, url, body) = &reqs[i % reqs.len()];
-                let t = Instant::now();
+                let t = match every {
+                    Some(every) => {
+                        tokio::time::sleep_until(due.into()).await;
+                        let at = due;
+                        due += every;
+                        at
+                    }
+                    None => Instant::now(),
+                };
                 let (s, _) = call(&c, m.clone(), url, body.as_deref()).await;
                 lat.push(t.elapsed().as_secs_f64() * 1e3);
                 if s != 200 {
@@ -254,7 +273,7 @@ async fn main() {
     println!(
         "buckets, {} clients: {}",
         a.users,
-        load(&c, a.users, a.seconds, Arc::new(buckets)).await
+        load(&c, a.users, a.seconds, a.rate, Arc::new(buckets)).await
     );
     let checks = vec![
         (Method::POST, url.clone(), Some(found.clone())),
@@ -263,7 +282,7 @@ async fn main() {
     println!(
         "server-side check, {} clients: {}",
         a.users,
-        load(&c, a.users, a.seconds, Arc::new(checks)).await
+        load(&c, a.users, a.seconds, a.rate, Arc::new(checks)).await
     );
     let _ = std::fs::remove_dir_all(&out);
 }
