@@ -181,17 +181,9 @@ async fn draft_text(
     Extension(me): Me,
     Path((id, name)): Path<(String, String)>,
 ) -> JsonResult {
-    let row = service::incident(&st, &id)?;
-    drafts_edit::editable(&name)?;
-    let (version, text) = drafts_edit::current(&st, &row.id, &name)?;
-    let versions = drafts_edit::versions(&st, &row.id, &name);
-    st.audit(
-        &me.name,
-        crate::audit::Action::View,
-        &format!("incident:{}/drafts/{name}/edit", row.id),
-    );
+    let o = drafts_edit::open(&st, &me, &id, &name)?;
     Ok(
-        Json(json!({"name": name, "version": version, "versions": versions, "text": text}))
+        Json(json!({"name": name, "version": o.version, "versions": o.versions, "text": o.text}))
             .into_response(),
     )
 }

@@ -80,6 +80,38 @@ pub fn current(state: &AppState, id: &str, name: &str) -> Result<(Option<u32>, S
     Ok((None, text))
 }
 
+/// A draft opened for editing, its view audited.
+#[derive(Debug)]
+pub struct Opened {
+    /// The incident.
+    pub incident: crate::store::IncidentRow,
+    /// The version shown (`None`: the draft as generated).
+    pub version: Option<u32>,
+    /// Its text.
+    pub text: String,
+    /// Every saved version, oldest first.
+    pub versions: Vec<u32>,
+}
+
+/// Open draft `name` of incident `id` for editing (what the page's form and the API show).
+pub fn open(state: &AppState, who: &Identity, id: &str, name: &str) -> Result<Opened, ApiError> {
+    let row = service::incident(state, id)?;
+    editable(name)?;
+    let (version, text) = current(state, &row.id, name)?;
+    let versions = versions(state, &row.id, name);
+    state.audit(
+        &who.name,
+        Action::View,
+        &format!("incident:{}/drafts/{name}/edit", row.id),
+    );
+    Ok(Opened {
+        incident: row,
+        version,
+        text,
+        versions,
+    })
+}
+
 /// Save an edited draft as a new version; returns its number. The original stays as generated.
 pub fn save(
     state: &AppState,

@@ -365,17 +365,13 @@ async fn edit_draft(
     Extension(me): Extension<Identity>,
     Path((id, name)): Path<(String, String)>,
 ) -> PageResult {
-    use crate::drafts_edit;
     let lang = lang_of(&h);
-    let row = service::incident(&st, &id)?;
-    drafts_edit::editable(&name)?;
-    let (version, text) = drafts_edit::current(&st, &row.id, &name)?;
-    let versions = drafts_edit::versions(&st, &row.id, &name);
-    st.audit(
-        &me.name,
-        crate::audit::Action::View,
-        &format!("incident:{}/drafts/{name}/edit", row.id),
-    );
+    let crate::drafts_edit::Opened {
+        incident: row,
+        version,
+        text,
+        versions,
+    } = crate::drafts_edit::open(&st, &me, &id, &name)?;
     let stem = name.trim_end_matches(".md");
     let base = format!("/incidents/{}", row.id);
     let body = html! {
