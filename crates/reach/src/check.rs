@@ -241,11 +241,6 @@ impl Checker {
         Ok(true)
     }
 
-    /// The size of every JSON answer of this checker, in bytes.
-    pub fn answer_bytes(&self) -> usize {
-        self.loaded().answer_bytes
-    }
-
     /// The size of every HTML answer page of this checker, in bytes.
     pub fn html_bytes(&self) -> usize {
         self.loaded().html_bytes
@@ -302,7 +297,7 @@ impl Checker {
         merge(hits.iter().map(|p| answers.exposures(p)))
     }
 
-    /// The answer as JSON, padded to [`Checker::answer_bytes`]. The other outcome's answer is
+    /// The answer as JSON, padded to [`Loaded::answer_bytes`]. The other outcome's answer is
     /// rendered too and thrown away (the largest answer for a not-found one, the empty answer
     /// for a found one), so that both outcomes do about the same work (bench/README.md).
     pub fn answer_json(&self, exposures: &[Exposure]) -> Vec<u8> {
