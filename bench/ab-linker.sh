@@ -10,6 +10,7 @@ set -euo pipefail
 PERSONS=${PERSONS:-10000000} LEAK_ROWS=${LEAK_ROWS:-1200000} ROUNDS=${ROUNDS:-3}
 DIR=${AB_DIR:-/tmp/lt-ab10} BINS=${LT_BIN_DIR:-/tmp}
 DATA=$DIR/data
+. "$(dirname "$0")/deliveries.sh"
 ws() { export LEAKTRACE_HOME=$DIR/ws-$1 LEAKTRACE_KEY_FILE=$DIR/ws-$1.key; }
 case "${1:-}" in
 setup)
@@ -22,11 +23,7 @@ setup)
     B="nice -n 19 $BINS/lt-$v"
     $B init --quiet
     $B enroll --quiet --source registry --as-of 2026-10-01 "$DATA/registry.csv"
-    $B enroll --quiet --source provider_docs --recipient "Prestataire Docs" --as-of 2022-03-05 "$DATA/extracts/provider_docs_2022-02.csv"
-    $B enroll --quiet --source app_backend --recipient "App mobile" --as-of 2023-06-15 "$DATA/extracts/app_users_2023-06-15.jsonl"
-    $B enroll --quiet --source training_partner --recipient "Formation ARA" --as-of 2024-01-10 "$DATA/extracts/formation_ara_2024.xlsx"
-    $B enroll --quiet --source website --recipient "Site partenaire" --as-of 2024-03-01 "$DATA/extracts/website_accounts_2024-03-01.tsv"
-    $B enroll --quiet --source website --recipient "Site partenaire" --as-of 2025-09-01 "$DATA/extracts/website_accounts_2025-09-01.tsv"
+    enroll_deliveries "$DATA" $B enroll --quiet
     du -sh "$LEAKTRACE_HOME"
   done
   ;;
@@ -44,19 +41,7 @@ measure)
   for v in old new; do
     echo "$v: $(head -1 "$DIR/$v.out")"
     echo "  $(grep -o '[0-9]* candidate pairs' "$DIR/$v.out")"
-    python3 - "$DATA/leaks/truth/app_reshaped.csv" "$DIR/report-$v/matches.csv" <<'PY'
-import csv, sys
-truth = {r["row"]: r["person_id"] for r in csv.DictReader(open(sys.argv[1]))}
-tp = fp = fn = 0
-for r in csv.DictReader(open(sys.argv[2])):
-    t, p = truth[r["row"]], r["person_id"]
-    if p and p == t: tp += 1
-    elif p and t: fp += 1; fn += 1
-    elif p: fp += 1
-    elif t: fn += 1
-pr, rc = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
-print(f"  F1 {2 * pr * rc / max(pr + rc, 1e-9):.4f} (precision {pr:.4f}, recall {rc:.4f}; tp {tp}, fp {fp}, fn {fn})")
-PY
+    echo "  $(python3 "$(dirname "$0")/f1.py" "$DATA/leaks/truth/app_reshaped.csv" "$DIR/report-$v/matches.csv")"
   done
   ;;
 *) echo "usage: bench/ab-linker.sh setup|measure" >&2; exit 2 ;;

@@ -33,16 +33,4 @@ wait "$TIMEPID"
 head -1 /tmp/leaktrace-bench-analyze.out
 cat /tmp/leaktrace-bench-time
 echo "sampled peaks: private (RssAnon) $((peak_anon / 1024)) MiB, mapped index (RssFile) $((peak_file / 1024)) MiB"
-python3 - "$BIG/leaks/truth/app_reshaped.csv" /tmp/leaktrace-bench-report/matches.csv <<'PY'
-import csv, sys
-truth = {r["row"]: r["person_id"] for r in csv.DictReader(open(sys.argv[1]))}
-tp = fp = fn = 0
-for r in csv.DictReader(open(sys.argv[2])):
-    t, p = truth[r["row"]], r["person_id"]
-    if p and p == t: tp += 1
-    elif p and t: fp += 1; fn += 1
-    elif p: fp += 1
-    elif t: fn += 1
-pr, rc = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
-print(f"F1 {2 * pr * rc / max(pr + rc, 1e-9):.4f} (precision {pr:.4f}, recall {rc:.4f}; tp {tp}, fp {fp}, fn {fn})")
-PY
+python3 bench/f1.py "$BIG/leaks/truth/app_reshaped.csv" /tmp/leaktrace-bench-report/matches.csv

@@ -4,6 +4,7 @@
 # Usage: bench/watch-latency.sh   (release build; 600 k persons so the app leak reaches 100 k rows)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/deliveries.sh
 cargo build --release --quiet -p leaktrace
 B="${CARGO_TARGET_DIR:-target}/release/leaktrace"
 W=/tmp/leaktrace-bench-watch
@@ -14,11 +15,7 @@ if [ ! -f "$LEAKTRACE_HOME/catalog.sqlite" ]; then
   $B synth --quiet --persons 600000 --seed 42 --leak-rows 100000 --out "$DATA"
   $B init --quiet
   $B enroll --quiet --source registry --as-of 2026-10-01 "$DATA/registry.csv"
-  $B enroll --quiet --source provider_docs --recipient "Prestataire Docs" --as-of 2022-03-05 "$DATA/extracts/provider_docs_2022-02.csv"
-  $B enroll --quiet --source app_backend --recipient "App mobile" --as-of 2023-06-15 "$DATA/extracts/app_users_2023-06-15.jsonl"
-  $B enroll --quiet --source training_partner --recipient "Formation ARA" --as-of 2024-01-10 "$DATA/extracts/formation_ara_2024.xlsx"
-  $B enroll --quiet --source website --recipient "Site partenaire" --as-of 2024-03-01 "$DATA/extracts/website_accounts_2024-03-01.tsv"
-  $B enroll --quiet --source website --recipient "Site partenaire" --as-of 2025-09-01 "$DATA/extracts/website_accounts_2025-09-01.tsv"
+  enroll_deliveries "$DATA" $B enroll --quiet
 fi
 LEAK=$DATA/leaks/app_reshaped.csv
 echo "leak: $(($(wc -l < "$LEAK") - 1)) rows, $(du -h "$LEAK" | cut -f1)"
