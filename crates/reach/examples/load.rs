@@ -8,6 +8,10 @@
 //!    server-side check: requests per second, p50, p99, errors. `--rate N`: the clients
 //!    together offer N requests per second (open loop) instead of a closed loop.
 //!
+//! The listener and the generator run on two runtimes pinned to two different cores
+//! (`--server-cpu`, `--client-cpu`; Linux `sched_setaffinity`), so that neither preempts the
+//! other: on a 2-core machine that is the nearest thing to a separate load machine.
+//!
 //! `cargo run --release -p leaktrace-reach --example load -- --home WS --key-file KEY --registry FILE`
 
 use std::collections::HashSet;
@@ -32,6 +36,10 @@ struct Args {
     timing: usize,
     /// Requests per second offered by all clients together (0: closed loop, the saturation).
     rate: f64,
+    /// The core the listener's runtime is pinned to (none: not pinned).
+    server_cpu: Option<usize>,
+    /// The core the generator's runtime is pinned to.
+    client_cpu: Option<usize>,
 }
 
 fn args() -> Args {
@@ -43,6 +51,8 @@ fn args() -> Args {
         seconds: 10,
         timing: 1000,
         rate: 0.0,
+        server_cpu: Some(0),
+        client_cpu: Some(1),
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -55,6 +65,8 @@ fn args() -> Args {
             "--seconds" => a.seconds = v.parse::<u64>().expect("--seconds N").min(120),
             "--timing" => a.timing = v.parse().expect("--timing N"),
             "--rate" => a.rate = v.parse().expect("--rate N"),
+            "--server-cpu" => a.server_cpu = v.parse().ok(),
+            "--client-cpu" => a.client_cpu = v.parse().ok(),
             _ => panic!("unknown option {k}"),
         }
     }
@@ -124,11 +136,58 @@ fn bodies(a: &Args, affected: &HashSet<String>) -> (String, String) {
     )
 }
 
-/// `users` clients for `seconds`: a closed loop (`rate` 0), or together offering `rate`
-/// requests per second, each at its own schedule, latency counted from the scheduled time (a
-/// late start counts: no coordinated omission).
+/// One client's own keep-alive connection (TCP_NODELAY), as a browser or a CDN edge holds.
+struct Conn {
+    addr: String,
+    send: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+}
+
+impl Conn {
+    async fn open(addr: &str) -> Conn {
+        let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        tcp.set_nodelay(true).expect("nodelay");
+        let (send, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp))
+            .await
+            .expect("handshake");
+        tokio::spawn(conn);
+        Conn {
+            addr: addr.to_string(),
+            send,
+        }
+    }
+
+    /// One request on this connection (reopened if the listener closed it): the status, 0 on error.
+    async fn call(&mut self, method: Method, url: &str, body: Option<&str>) -> u16 {
+        if self.send.ready().await.is_err() {
+            *self = Conn::open(&self.addr).await;
+        }
+        let path = url.splitn(4, '/').nth(3).map(|p| format!("/{p}"));
+        let mut r = Request::builder()
+            .method(method)
+            .uri(path.unwrap_or_else(|| "/".into()))
+            .header("host", &self.addr);
+        if body.is_some() {
+            r = r.header("content-type", "application/json");
+        }
+        let body = Full::new(Bytes::from(body.unwrap_or("").to_string()));
+        match self.send.send_request(r.body(body).unwrap()).await {
+            Ok(resp) => {
+                let s = resp.status().as_u16();
+                match resp.into_body().collect().await {
+                    Ok(_) => s,
+                    Err(_) => 0,
+                }
+            }
+            Err(_) => 0,
+        }
+    }
+}
+
+/// `users` clients, each on its own connection, for `seconds`: a closed loop (`rate` 0), or
+/// together offering `rate` requests per second, each at its own schedule, latency counted
+/// from the scheduled time (a late start counts: no coordinated omission).
 async fn load(
-    c: &Http,
+    addr: &str,
     users: usize,
     seconds: u64,
     rate: f64,
@@ -138,9 +197,10 @@ async fn load(
     let t = Instant::now();
     let mut tasks = Vec::new();
     for u in 0..users {
-        let (c, reqs) = (c.clone(), reqs.clone());
+        let (addr, reqs) = (addr.to_string(), reqs.clone());
         tasks.push(tokio::spawn(async move {
-            let (mut lat, mut errors, mut i) = (Vec::new(), 0u64, u);
+            let mut c = Conn::open(&addr).await;
+            let (mut lat, mut sent, mut errors, mut i) = (Vec::new(), Vec::new(), 0u64, u);
             let every = (rate > 0.0).then(|| Duration::from_secs_f64(users as f64 / rate));
             let mut due = t + Duration::from_secs_f64(u as f64 / rate.max(1.0));
             while Instant::now() < stop {
@@ -154,35 +214,74 @@ async fn load(
                     }
                     None => Instant::now(),
                 };
-                let (s, _) = call(&c, m.clone(), url, body.as_deref()).await;
+                let at = Instant::now();
+                let s = c.call(m.clone(), url, body.as_deref()).await;
                 lat.push(t.elapsed().as_secs_f64() * 1e3);
+                sent.push(at.elapsed().as_secs_f64() * 1e3);
                 if s != 200 {
                     errors += 1;
                 }
                 i += 1;
             }
-            (lat, errors)
+            (lat, sent, errors)
         }));
     }
-    let (mut all, mut errors) = (Vec::new(), 0);
+    let (mut all, mut from_send, mut errors) = (Vec::new(), Vec::new(), 0);
     for t in tasks {
-        let (l, e) = t.await.unwrap();
+        let (l, s, e) = t.await.unwrap();
         all.extend(l);
+        from_send.extend(s);
         errors += e;
     }
     let secs = t.elapsed().as_secs_f64();
     format!(
-        "{} requests in {secs:.1} s = {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, errors {errors}",
+        "{} requests in {secs:.1} s = {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, errors {errors} (from the send: p50 {:.2} ms, p99 {:.2} ms)",
         all.len(),
         all.len() as f64 / secs,
         pct(&mut all, 0.5),
-        pct(&mut all, 0.99)
+        pct(&mut all, 0.99),
+        pct(&mut all, 0.999),
+        pct(&mut from_send, 0.5),
+        pct(&mut from_send, 0.99),
     )
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
+/// Pin the calling thread to `cpu` (no-op when `None` or not on Linux).
+fn pin(cpu: Option<usize>) {
+    #[cfg(target_os = "linux")]
+    if let Some(cpu) = cpu {
+        // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET writes within it.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(cpu, &mut set);
+            if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+                eprintln!("could not pin a thread to core {cpu}");
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = cpu;
+}
+
+/// A one-worker runtime whose threads (the worker and the blocking pool) are pinned to `cpu`.
+fn runtime(cpu: Option<usize>) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .on_thread_start(move || pin(cpu))
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+fn main() {
     let a = args();
+    let client = runtime(a.client_cpu);
+    let server = runtime(a.server_cpu);
+    pin(a.client_cpu);
+    client.block_on(run(a, server.handle().clone()));
+}
+
+async fn run(a: Args, server: tokio::runtime::Handle) {
     let _ = leaktrace_server::admin::add_user(
         &a.home,
         "bench-analyst",
@@ -220,12 +319,19 @@ async fn main() {
         );
     }
     let state = Arc::new(Public::new(&ws, Limits::per_second(10_000_000), Some(&out)).unwrap());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(public::serve(state, listener, std::future::pending()));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let base = format!("http://{addr}");
+    server.spawn(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+        public::serve(state, listener, std::future::pending()).await
+    });
+    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    connector.set_nodelay(true);
     let c: Http = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(a.users)
-        .build_http();
+        .build(connector);
     let (found, not) = bodies(&a, &affected);
     let url = format!("{base}/api/v1/selfcheck");
     // 1. Timing, one request at a time, found and not found interleaved.
@@ -273,7 +379,7 @@ async fn main() {
     println!(
         "buckets, {} clients: {}",
         a.users,
-        load(&c, a.users, a.seconds, a.rate, Arc::new(buckets)).await
+        load(&addr, a.users, a.seconds, a.rate, Arc::new(buckets)).await
     );
     let checks = vec![
         (Method::POST, url.clone(), Some(found.clone())),
@@ -282,7 +388,7 @@ async fn main() {
     println!(
         "server-side check, {} clients: {}",
         a.users,
-        load(&c, a.users, a.seconds, a.rate, Arc::new(checks)).await
+        load(&addr, a.users, a.seconds, a.rate, Arc::new(checks)).await
     );
     let _ = std::fs::remove_dir_all(&out);
 }

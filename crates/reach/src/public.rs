@@ -400,6 +400,10 @@ pub async fn serve(
         }
     });
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    // TCP_NODELAY: a small answer is never held back waiting for the client's delayed ACK.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
