@@ -18,6 +18,7 @@ mod catalog;
 pub mod context;
 mod enroll;
 pub mod fingerprint;
+mod interpolate;
 mod key;
 pub mod postings;
 pub mod profile;

@@ -802,7 +802,7 @@ impl Segment {
     pub fn neighbours(&self, deletion: Fp, out: &mut Vec<Fp>) {
         let n = self.names.len() / 32;
         let key = |i: usize| fp_at(&self.names[32 * i..], 0);
-        let (mut lo, mut hi) = (0usize, n);
+        let (mut lo, mut hi) = crate::interpolate::narrow(n, deletion, key);
         while lo < hi {
             let mid = (lo + hi) / 2;
             if key(mid) < deletion {

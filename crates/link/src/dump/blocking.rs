@@ -77,29 +77,45 @@ impl<'a> Linker<'a> {
         }
         let fpr = &self.index.fingerprinter;
         let segs = &self.index.snapshots;
+        let kinds = [
+            (NameKind::Last, Domain::BlockLastNearBirth),
+            (NameKind::First, Domain::BlockFirstNearBirth),
+        ];
+        if !segs
+            .iter()
+            .any(|(_, s)| kinds.iter().any(|(_, d)| s.has_domain(*d)))
+        {
+            return;
+        }
+        // Per kind, once for the row: its own names, and the names to look for — the row's
+        // other name (first and last names swapped: `GRAHAM-JONES AMELUA` for `AMELIA
+        // GRAHAM-JONES`) and the deletions of both, to find neighbours one edit away.
+        let wanted: Vec<(Vec<Fp>, Vec<Fp>, Vec<Fp>)> = kinds
+            .iter()
+            .map(|(kind, _)| {
+                let own: Vec<Fp> = p.of(kind.domains().0).collect();
+                let (mut other, mut dels) = (Vec::new(), Vec::new());
+                for (k, name) in &p.names {
+                    if matches!(k, NameKind::Last | NameKind::First) {
+                        if k != kind {
+                            other.push(fpr.fp(kind.domains().0, name));
+                        }
+                        dels.extend(fpr.deletions(*kind, name));
+                    }
+                }
+                (own, other, dels)
+            })
+            .collect();
         let mut reqs: Vec<(&'a Segment, Fp)> = Vec::new();
         let mut seg_of: Vec<usize> = Vec::new();
         for (si, (_, seg)) in segs.iter().enumerate() {
-            for (kind, d) in [
-                (NameKind::Last, Domain::BlockLastNearBirth),
-                (NameKind::First, Domain::BlockFirstNearBirth),
-            ] {
-                if !seg.has_domain(d) {
+            for ((_, d), (own, other, dels)) in kinds.iter().zip(&wanted) {
+                if !seg.has_domain(*d) {
                     continue;
                 }
-                let own: Vec<Fp> = p.of(kind.domains().0).collect();
-                let mut near = Vec::new();
-                // The row's other name too, exact or one edit away: first and last names
-                // swapped (`GRAHAM-JONES AMELUA` for `AMELIA GRAHAM-JONES`).
-                for (k, name) in &p.names {
-                    if matches!(k, NameKind::Last | NameKind::First) {
-                        if *k != kind {
-                            near.push(fpr.fp(kind.domains().0, name));
-                        }
-                        for del in fpr.deletions(kind, name) {
-                            seg.neighbours(del, &mut near);
-                        }
-                    }
+                let mut near = other.clone();
+                for del in dels {
+                    seg.neighbours(*del, &mut near);
                 }
                 near.sort_unstable();
                 near.dedup();
@@ -107,7 +123,7 @@ impl<'a> Linker<'a> {
                 near.truncate(MAX_NEAR_NAMES);
                 for n in &near {
                     for b in &births {
-                        reqs.push((seg, fpr.pair_key(d, *n, *b)));
+                        reqs.push((seg, fpr.pair_key(*d, *n, *b)));
                         seg_of.push(si);
                     }
                 }

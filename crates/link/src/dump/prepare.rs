@@ -29,6 +29,9 @@ pub(super) struct Prepared<'a> {
     pub(super) places_independent: bool,
     /// The row's names, for one-edit neighbourhoods.
     pub(super) names: Vec<(NameKind, String)>,
+    /// The fingerprints of the names' deletions, per name kind: computed once for the row,
+    /// then looked up in each segment that needs them.
+    pub(super) deletions: std::cell::OnceCell<Vec<(NameKind, Vec<Fp>)>>,
     /// The row's address words per column (see [`RowPrints::address`]).
     pub(super) address: Vec<Vec<String>>,
 }
@@ -84,6 +87,7 @@ impl<'a> Linker<'a> {
             email_spells_name: p.email_spells_name,
             places_independent: p.places_independent,
             names: p.names.clone(),
+            deletions: std::cell::OnceCell::new(),
             address: p.address.clone(),
         };
         if let Some(big) = big {
@@ -156,11 +160,18 @@ impl<'a> Linker<'a> {
         exact: &[Fp],
         seg: &Segment,
     ) -> Vec<Fp> {
+        let fpr = &self.index.fingerprinter;
+        let deletions = prep.deletions.get_or_init(|| {
+            prep.names
+                .iter()
+                .map(|(k, name)| (*k, fpr.deletions(*k, name)))
+                .collect()
+        });
         let mut near = Vec::new();
-        for (k, name) in &prep.names {
+        for (k, dels) in deletions {
             if *k == kind {
-                for d in self.index.fingerprinter.deletions(kind, name) {
-                    seg.neighbours(d, &mut near);
+                for d in dels {
+                    seg.neighbours(*d, &mut near);
                 }
             }
         }
