@@ -14,10 +14,11 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::rejection::{FormRejection, JsonRejection};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path as UrlPath, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
+use leaktrace_server::proxy::TrustedProxies;
 use serde::Deserialize;
 
 use crate::check::{Checker, Facts, SecondKind};
@@ -82,6 +83,8 @@ pub struct Public {
     buckets: Option<Buckets>,
     home: PathBuf,
     counters: [AtomicU64; 3],
+    /// Reverse proxies whose `X-Forwarded-For` names the client (none by default).
+    trusted: TrustedProxies,
 }
 
 impl std::fmt::Debug for Public {
@@ -110,7 +113,15 @@ impl Public {
             buckets,
             home: ws.home().to_path_buf(),
             counters: Default::default(),
+            trusted: TrustedProxies::default(),
         })
+    }
+
+    /// Key the per-address limit on the client a trusted proxy names
+    /// ([`leaktrace_server::proxy`]) rather than on the TCP peer.
+    pub fn with_trusted_proxies(mut self, trusted: TrustedProxies) -> Public {
+        self.trusted = trusted;
+        self
     }
 
     /// The checker (for the export).
@@ -226,6 +237,7 @@ const BAD_SECOND: &str =
 async fn api_check(
     State(st): St,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     body: Result<Json<CheckRequest>, JsonRejection>,
 ) -> Response {
     let Ok(Json(req)) = body else {
@@ -235,7 +247,7 @@ async fn api_check(
             "expected JSON {\"identifier\", \"second_kind\": \"birth_date\"|\"last_name\", \"second\"}",
         );
     };
-    match run_check(&st, addr.ip(), &req) {
+    match run_check(&st, st.trusted.client_ip(addr.ip(), &headers), &req) {
         Ok(found) => (
             [(header::CONTENT_TYPE, "application/json")],
             st.checker.answer_json(&found),
@@ -273,6 +285,7 @@ async fn css() -> Response {
 async fn form_check(
     State(st): St,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     body: Result<Form<CheckRequest>, FormRejection>,
 ) -> Response {
     let Ok(Form(req)) = body else {
@@ -283,7 +296,7 @@ async fn form_check(
             )),
         );
     };
-    match run_check(&st, addr.ip(), &req) {
+    match run_check(&st, st.trusted.client_ip(addr.ip(), &headers), &req) {
         Ok(found) => html(
             StatusCode::OK,
             page::answer(&found, st.checker.html_bytes()),
@@ -306,6 +319,7 @@ pub struct EvaluateRequest {
 async fn oprf_evaluate(
     State(st): St,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     body: Result<Json<EvaluateRequest>, JsonRejection>,
 ) -> Response {
     let bad = || {
@@ -319,7 +333,11 @@ async fn oprf_evaluate(
     let Some(bytes) = crate::client::from_hex(&req.blinded) else {
         return bad();
     };
-    if st.limiter.check_oprf(addr.ip()).is_err() {
+    if st
+        .limiter
+        .check_oprf(st.trusted.client_ip(addr.ip(), &headers))
+        .is_err()
+    {
         st.count(Outcome::Limited);
         return limited();
     }

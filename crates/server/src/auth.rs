@@ -416,7 +416,7 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: N
         return next.run(req).await;
     };
     if req.method() == Method::POST && crate::throttle::LOGIN_ROUTES.contains(&path.as_str()) {
-        let addr = crate::throttle::client_addr(req.extensions());
+        let addr = crate::throttle::client_addr(&req, &state.config.trusted_proxies);
         if let Err(wait) = state.login_throttle.check(addr) {
             return throttled(&state, api, req.headers(), wait);
         }

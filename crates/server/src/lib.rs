@@ -21,6 +21,7 @@ pub mod intake;
 pub mod jobs;
 pub mod openapi;
 pub mod pages;
+pub mod proxy;
 pub mod service;
 pub mod sources;
 pub mod sources_page;
@@ -90,6 +91,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Sign-in attempts allowed per client address per minute ([`throttle`]).
     pub login_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client ([`proxy`]).
+    pub trusted_proxies: proxy::TrustedProxies,
 }
 
 impl Config {
@@ -103,6 +106,7 @@ impl Config {
             session_seconds: 8 * 3600,
             secure_cookies: false,
             login_per_minute: throttle::LOGIN_ATTEMPTS_PER_MINUTE,
+            trusted_proxies: proxy::TrustedProxies::default(),
         }
     }
 

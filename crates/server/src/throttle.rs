@@ -1,9 +1,9 @@
 //! Per-address login throttling, in addition to the per-account lockout: every sign-in attempt
 //! (`POST /login`, `POST /api/v1/login`) takes one cell of its client address's budget
 //! ([`governor`]'s keyed GCRA limiter), so a host guessing passwords over many account names is
-//! slowed down too. The address is the TCP peer's ([`axum::extract::ConnectInfo`]); behind a
-//! reverse proxy every client shares the proxy's address and the budget becomes global. A
-//! request without a peer address (an in-process router) shares one budget.
+//! slowed down too. The address is the TCP peer's ([`axum::extract::ConnectInfo`]), or behind a
+//! trusted reverse proxy the one its `X-Forwarded-For` names ([`crate::proxy`]). A request
+//! without a peer address (an in-process router) shares one budget.
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
@@ -13,6 +13,8 @@ use axum::extract::ConnectInfo;
 use axum::http::HeaderMap;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::proxy::TrustedProxies;
 
 /// Default sign-in attempts per address per minute (also the burst).
 pub const LOGIN_ATTEMPTS_PER_MINUTE: u32 = 20;
@@ -50,11 +52,12 @@ impl LoginThrottle {
     }
 }
 
-/// The client address of a request: the TCP peer, or the unspecified address without one.
-pub fn client_addr(extensions: &axum::http::Extensions) -> IpAddr {
-    extensions
+/// The client address of a request: the TCP peer (or the client a trusted proxy names), or
+/// the unspecified address without a peer.
+pub fn client_addr(req: &axum::extract::Request, trusted: &TrustedProxies) -> IpAddr {
+    req.extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
+        .map(|c| trusted.client_ip(c.0.ip(), req.headers()))
         .unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED))
 }
 

@@ -70,6 +70,10 @@ pub enum SelfcheckCommand {
         /// Bucket files to serve (`leaktrace selfcheck export --out DIR`)
         #[arg(long)]
         buckets: Option<PathBuf>,
+        /// A reverse proxy (IP or CIDR, repeatable) whose X-Forwarded-For names the client
+        /// for the per-address limit (docs/selfcheck.md)
+        #[arg(long = "trusted-proxy", value_name = "IP|CIDR")]
+        trusted_proxy: Vec<leaktrace_server::proxy::Cidr>,
     },
     /// Write the OPRF bucket files of the open incidents' affected persons
     Export {
@@ -86,8 +90,13 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         Some(SelfcheckCommand::Open { incident, user }) => set(global, incident, &user, true),
         Some(SelfcheckCommand::Close { incident, user }) => set(global, incident, &user, false),
         Some(SelfcheckCommand::List) => list(global),
-        Some(SelfcheckCommand::Serve { listen, buckets }) => {
-            let public = open_public(global, buckets.as_deref())?;
+        Some(SelfcheckCommand::Serve {
+            listen,
+            buckets,
+            trusted_proxy,
+        }) => {
+            let trusted = leaktrace_server::proxy::TrustedProxies::new(trusted_proxy);
+            let public = open_public(global, buckets.as_deref(), trusted)?;
             runtime()?.block_on(leaktrace_reach::public::run(public, listen))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -100,9 +109,11 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
 pub fn open_public(
     global: &Global,
     buckets: Option<&std::path::Path>,
+    trusted: leaktrace_server::proxy::TrustedProxies,
 ) -> anyhow::Result<Arc<Public>> {
     let ws = super::open_workspace(global)?;
-    Ok(Arc::new(Public::new(&ws, Limits::default(), buckets)?))
+    let public = Public::new(&ws, Limits::default(), buckets)?.with_trusted_proxies(trusted);
+    Ok(Arc::new(public))
 }
 
 /// A Tokio runtime with two workers.

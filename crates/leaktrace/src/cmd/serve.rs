@@ -36,6 +36,10 @@ pub struct Args {
     /// Bucket files for the public listener's OPRF mode (`leaktrace selfcheck export`)
     #[arg(long, requires = "public")]
     pub buckets: Option<PathBuf>,
+    /// A reverse proxy (IP or CIDR, repeatable) in front of either listener: only a request
+    /// from it has its client taken from X-Forwarded-For, for the per-address limits
+    #[arg(long = "trusted-proxy", value_name = "IP|CIDR")]
+    pub trusted_proxy: Vec<leaktrace_server::proxy::Cidr>,
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
@@ -49,6 +53,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let hours = args.session_hours.or(file.session_hours).unwrap_or(8);
     config.session_seconds = hours.clamp(1, 24 * 30) * 3600;
     config.secure_cookies = args.secure_cookies || file.secure_cookies.unwrap_or(false);
+    config.trusted_proxies = leaktrace_server::proxy::TrustedProxies::new(args.trusted_proxy);
     let listen = args
         .listen
         .or(file.listen)
@@ -70,7 +75,11 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     // Both listeners in one runtime; each stops on Ctrl-C.
-    let state = super::selfcheck::open_public(global, args.buckets.as_deref())?;
+    let state = super::selfcheck::open_public(
+        global,
+        args.buckets.as_deref(),
+        config.trusted_proxies.clone(),
+    )?;
     let rt = super::selfcheck::runtime()?;
     let result = rt.block_on(async {
         let team = leaktrace_server::open(config)?;
