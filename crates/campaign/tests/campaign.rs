@@ -5,7 +5,7 @@ mod sink;
 
 use std::path::{Path, PathBuf};
 
-use leaktrace_campaign::smtp::{Security, SmtpConfig};
+use leaktrace_campaign::smtp::{SmtpConfig, TlsMode};
 use leaktrace_campaign::{log, prepare, CampaignError, Counts, Options, Origin, Status};
 use leaktrace_index::Workspace;
 use leaktrace_report::notice::Lang;
@@ -65,7 +65,7 @@ fn options(f: &Fixture, retry: bool) -> Options {
 }
 
 fn transport(s: &sink::Sink) -> lettre::SmtpTransport {
-    SmtpConfig::new("127.0.0.1", Some(s.port), Security::Plain)
+    SmtpConfig::new("127.0.0.1", Some(s.port), TlsMode::None)
         .transport()
         .unwrap()
 }
@@ -346,7 +346,7 @@ fn a_server_without_starttls_or_no_server_leaves_no_one_uncertain() {
     let f = fixture(&[("P1", "email")], &[("P1", "p1@example.fr")]);
     let p = prepare(&f.home, &f.ws.fingerprinter(), &options(&f, false)).unwrap();
     // STARTTLS is required: the loopback sink does not offer it.
-    let tls = SmtpConfig::new("127.0.0.1", Some(s.port), Security::StartTls)
+    let tls = SmtpConfig::new("127.0.0.1", Some(s.port), TlsMode::StartTls)
         .transport()
         .unwrap();
     let e = p
@@ -359,7 +359,7 @@ fn a_server_without_starttls_or_no_server_leaves_no_one_uncertain() {
         .local_addr()
         .unwrap()
         .port();
-    let closed = SmtpConfig::new("127.0.0.1", Some(port), Security::Plain)
+    let closed = SmtpConfig::new("127.0.0.1", Some(port), TlsMode::None)
         .transport()
         .unwrap();
     let e = p

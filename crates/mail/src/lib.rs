@@ -255,7 +255,9 @@ fn read_ca(path: &Path) -> Result<Certificate, MailError> {
         .windows(b"-----BEGIN CERTIFICATE-----".len())
         .any(|w| w == b"-----BEGIN CERTIFICATE-----")
     {
-        return Err(err("no PEM certificate (-----BEGIN CERTIFICATE-----) in it".into()));
+        return Err(err(
+            "no PEM certificate (-----BEGIN CERTIFICATE-----) in it".into(),
+        ));
     }
     Certificate::from_pem(&pem).map_err(|_| err("not a valid PEM certificate".into()))
 }

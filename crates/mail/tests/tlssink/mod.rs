@@ -65,7 +65,13 @@ fn openssl(dir: &Path, args: &[&str]) {
 /// A CA (`ca.pem`) and a server certificate it signs (`server.pem`, `server.key`) for
 /// `localhost` and `127.0.0.1`, valid two days.
 pub fn make_certificates(dir: &Path) {
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
     let mut ca = vec!["req", "-x509"];
     ca.extend(ec);
     ca.extend([
