@@ -7,7 +7,7 @@
 //!   and measures, from an incident of the service or an `analyze --out` directory;
 //! - [`contacts`]: the organisation's id → address file, read at send time, in memory only;
 //! - [`log`]: the delivery log (`campaign_*` tables with their own migrations);
-//! - [`smtp`]: the transport configuration and builder (reusable by other senders).
+//! - the SMTP transport is `leaktrace_mail` (the configuration shared with the watcher's alerts).
 //!
 //! Delivery is **at most once** by default: `sending` is committed before each SMTP
 //! transaction and `sent` after the server's acceptance; a person left in `sending` (the run
@@ -15,7 +15,6 @@
 
 pub mod contacts;
 pub mod log;
-pub mod smtp;
 pub mod source;
 
 use std::collections::{HashMap, HashSet};
@@ -29,11 +28,14 @@ use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::{Address, Message, SmtpTransport, Transport as _};
 
+pub use leaktrace_mail as smtp;
 pub use log::Status;
 pub use source::{Origin, Person};
 
 /// The messages per second sent when no rate is given.
 pub const DEFAULT_RATE: f64 = 5.0;
+/// The user the campaign acts as in the service's timeline and audit trail.
+pub const CAMPAIGN_USER: &str = "notify";
 /// The lock file that keeps two campaigns of a workspace from running at once.
 pub const LOCK_FILE: &str = "campaign.lock";
 
@@ -81,7 +83,7 @@ pub enum CampaignError {
     BadFrom,
     /// The SMTP configuration or connection failed before anything was sent.
     #[error(transparent)]
-    Smtp(#[from] smtp::SmtpError),
+    Smtp(#[from] leaktrace_mail::MailError),
     /// The SMTP server cannot be reached: nothing was sent.
     #[error("smtp: cannot reach the server ({0}); nothing was sent")]
     Unreachable(String),
@@ -148,7 +150,12 @@ pub struct Prepared {
     pub counts: Counts,
     /// The ids left `sending` by an interrupted run.
     pub uncertain_ids: Vec<String>,
+    /// Indexes into `loaded.persons` of every distinct person with an address.
+    with_contact: Vec<usize>,
+    home: PathBuf,
     log: log::Log,
+    /// The incident of the service, for `--incident N` (its timeline gets `persons_informed`).
+    incident: Option<i64>,
     _lock: File,
 }
 
@@ -180,6 +187,7 @@ pub fn prepare(
     let mut counts = Counts::default();
     let mut targets = Vec::new();
     let mut uncertain_ids = Vec::new();
+    let mut with_contact = Vec::new();
     let mut seen = HashSet::new();
     for (i, p) in loaded.persons.iter().enumerate() {
         if !seen.insert(p.id.as_str()) {
@@ -194,6 +202,7 @@ pub fn prepare(
             continue;
         };
         counts.with_contact += 1;
+        with_contact.push(i);
         match statuses.get(&p.id) {
             Some(Status::Sent) => counts.already_sent += 1,
             Some(Status::Rejected) => counts.rejected += 1,
@@ -214,7 +223,13 @@ pub fn prepare(
         targets,
         counts,
         uncertain_ids,
+        with_contact,
+        home: home.to_path_buf(),
         log,
+        incident: match opts.origin {
+            Origin::Incident(n) => Some(n),
+            Origin::Report { .. } => None,
+        },
         _lock: lock,
     })
 }
@@ -263,15 +278,7 @@ impl Pacer {
 /// The kind of an SMTP failure that is neither a 4xx nor a 5xx reply (no server text: it may
 /// quote the address).
 fn failure_kind(e: &lettre::transport::smtp::Error) -> &'static str {
-    if e.is_timeout() {
-        "time-out"
-    } else if e.is_tls() {
-        "TLS"
-    } else if e.is_response() {
-        "unexpected reply"
-    } else {
-        "connection"
-    }
+    leaktrace_mail::failure(e).as_str()
 }
 
 fn reply_code(e: &lettre::transport::smtp::Error) -> Option<u16> {
@@ -297,7 +304,55 @@ impl Prepared {
 
     /// Send every pending notice from `from` through `transport`, `rate` per second at most,
     /// calling `progress` after each. Stops at the first failure whose outcome is unknown.
+    /// Once every person with a contact has been attempted, an incident of the service gets
+    /// its `persons_informed` step ([`Prepared::record_informed`]).
     pub fn send(
+        &self,
+        transport: &SmtpTransport,
+        from: &str,
+        rate: f64,
+        progress: &dyn Fn(&Outcome),
+    ) -> Result<Outcome, CampaignError> {
+        let out = self.send_all(transport, from, rate, progress)?;
+        self.record_informed()?;
+        Ok(out)
+    }
+
+    /// If this campaign is an incident's and every person with a contact has a delivery
+    /// status, record the incident's `persons_informed` step (once) with an audit entry of
+    /// counts only: sent, failed (rejected or deferred), uncertain, without contact. Returns
+    /// whether the step was added now.
+    pub fn record_informed(&self) -> Result<bool, CampaignError> {
+        let Some(number) = self.incident else {
+            return Ok(false);
+        };
+        let statuses = self.log.statuses()?;
+        let mut counts = [0u64; 3];
+        for &i in &self.with_contact {
+            match statuses.get(&self.loaded.persons[i].id) {
+                None => return Ok(false),
+                Some(Status::Sent) => counts[0] += 1,
+                Some(Status::Rejected | Status::Deferred) => counts[1] += 1,
+                Some(Status::Sending) => counts[2] += 1,
+            }
+        }
+        let detail = format!(
+            "sent:{} failed:{} uncertain:{} without_contact:{}",
+            counts[0], counts[1], counts[2], self.counts.without_contact
+        );
+        let mut intake = leaktrace_server::intake::Intake::open(&self.home)
+            .map_err(|e| CampaignError::Source(e.to_string()))?;
+        intake
+            .record_step(
+                number,
+                leaktrace_server::service::Step::PersonsInformed,
+                CAMPAIGN_USER,
+                &detail,
+            )
+            .map_err(|e| CampaignError::Source(e.to_string()))
+    }
+
+    fn send_all(
         &self,
         transport: &SmtpTransport,
         from: &str,

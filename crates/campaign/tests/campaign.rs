@@ -5,7 +5,7 @@ mod sink;
 
 use std::path::{Path, PathBuf};
 
-use leaktrace_campaign::smtp::{Security, SmtpConfig};
+use leaktrace_campaign::smtp::{SmtpConfig, TlsMode};
 use leaktrace_campaign::{log, prepare, CampaignError, Counts, Options, Origin, Status};
 use leaktrace_index::Workspace;
 use leaktrace_report::notice::Lang;
@@ -65,7 +65,7 @@ fn options(f: &Fixture, retry: bool) -> Options {
 }
 
 fn transport(s: &sink::Sink) -> lettre::SmtpTransport {
-    SmtpConfig::new("127.0.0.1", Some(s.port), Security::Plain)
+    SmtpConfig::new("127.0.0.1", Some(s.port), TlsMode::None)
         .transport()
         .unwrap()
 }
@@ -346,7 +346,7 @@ fn a_server_without_starttls_or_no_server_leaves_no_one_uncertain() {
     let f = fixture(&[("P1", "email")], &[("P1", "p1@example.fr")]);
     let p = prepare(&f.home, &f.ws.fingerprinter(), &options(&f, false)).unwrap();
     // STARTTLS is required: the loopback sink does not offer it.
-    let tls = SmtpConfig::new("127.0.0.1", Some(s.port), Security::StartTls)
+    let tls = SmtpConfig::new("127.0.0.1", Some(s.port), TlsMode::StartTls)
         .transport()
         .unwrap();
     let e = p
@@ -359,7 +359,7 @@ fn a_server_without_starttls_or_no_server_leaves_no_one_uncertain() {
         .local_addr()
         .unwrap()
         .port();
-    let closed = SmtpConfig::new("127.0.0.1", Some(port), Security::Plain)
+    let closed = SmtpConfig::new("127.0.0.1", Some(port), TlsMode::None)
         .transport()
         .unwrap();
     let e = p
@@ -397,4 +397,131 @@ fn the_pseudonym_of_a_contact_id_is_the_one_enrolment_stored() {
         seg.ordinal("personne7@exemple.fr").is_none(),
         "never the address"
     );
+}
+
+/// An analysed incident of the service (organisation and contact set) whose report lists
+/// `f`'s affected persons; returns its number and public id.
+fn analysed_incident(f: &Fixture) -> (i64, String) {
+    let store = leaktrace_server::Store::open(&f.home).unwrap();
+    let fields = leaktrace_server::IncidentFields {
+        title: "fuite".into(),
+        organisation: Some("Agence Démo".into()),
+        contact: Some("dpo@agence.example.fr".into()),
+        ..Default::default()
+    };
+    let row = leaktrace_server::store::IncidentRow {
+        number: 0,
+        id: "0a1b2c3d4e5f60718293a4b5".into(),
+        title: "fuite".into(),
+        file_name: "leak.csv".into(),
+        file_bytes: 10,
+        sha256: "0".repeat(64),
+        discovered_at: "2026-11-20T09:30+01:00".into(),
+        fields: serde_json::to_string(&fields).unwrap(),
+        created_by: "alice".into(),
+        created_at: "2026-11-20T09:30:00Z".into(),
+    };
+    let n = store.add_incident(&row).unwrap();
+    let dir = f.home.join("server/incidents").join(&row.id).join("report");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        f.report.join("affected_persons.csv"),
+        dir.join("affected_persons.csv"),
+    )
+    .unwrap();
+    (n, row.id)
+}
+
+/// The incident's `persons_informed` steps and the audit objects naming it.
+fn informed(f: &Fixture, n: i64) -> (usize, Vec<String>) {
+    let store = leaktrace_server::Store::open(&f.home).unwrap();
+    let steps = store
+        .statuses(n)
+        .unwrap()
+        .iter()
+        .filter(|s| s.status == "persons_informed")
+        .count();
+    let conn = rusqlite::Connection::open(f.home.join("catalog.sqlite")).unwrap();
+    let audit = leaktrace_server::audit::entries(&conn, None)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.object.contains("status:persons_informed"))
+        .map(|e| format!("{} {} {}", e.user, e.action, e.object))
+        .collect();
+    (steps, audit)
+}
+
+#[test]
+fn a_completed_campaign_records_persons_informed_once_with_counts_only() {
+    let Some(s) = sink::Sink::start() else { return };
+    let f = fixture(
+        &[
+            ("P1", "email"),
+            ("P2", "phone"),
+            ("P3", "email"),
+            ("P4", "nir"),
+        ],
+        &[
+            ("P1", "anne.martin@example.fr"),
+            ("P2", "reject.bruno@example.fr"),
+            ("P3", "claire.roux@example.fr"),
+        ],
+    );
+    let (n, id) = analysed_incident(&f);
+    let mut opts = options(&f, false);
+    opts.origin = Origin::Incident(n);
+    // A dry run (prepare only) records nothing.
+    drop(prepare(&f.home, &f.ws.fingerprinter(), &opts).unwrap());
+    assert_eq!(informed(&f, n), (0, vec![]));
+    // An interrupted run (the server unreachable): nothing recorded.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let closed = SmtpConfig::new("127.0.0.1", Some(port), TlsMode::None)
+        .transport()
+        .unwrap();
+    let p = prepare(&f.home, &f.ws.fingerprinter(), &opts).unwrap();
+    assert!(p
+        .send(&closed, "dpo@agence.example.fr", 0.0, &|_| {})
+        .is_err());
+    drop(p);
+    assert_eq!(informed(&f, n), (0, vec![]));
+    // A run that stops after the first person (P1 left `sending`, as a killed run leaves it):
+    // not everyone attempted, nothing recorded.
+    let log = log::Log::open(&f.home, &format!("incident:{id}")).unwrap();
+    log.set("P1", Status::Sending, None).unwrap();
+    drop(log);
+    let p = prepare(&f.home, &f.ws.fingerprinter(), &opts).unwrap();
+    assert!(!p.record_informed().unwrap());
+    drop(p);
+    assert_eq!(informed(&f, n), (0, vec![]));
+    // The resumed run completes: the step and one audit entry of counts.
+    let mut retry = opts.clone();
+    retry.retry_uncertain = true;
+    let p = prepare(&f.home, &f.ws.fingerprinter(), &retry).unwrap();
+    let out = p
+        .send(&transport(&s), "dpo@agence.example.fr", 0.0, &|_| {})
+        .unwrap();
+    assert_eq!((out.sent, out.rejected), (2, 1));
+    drop(p);
+    let (steps, audit) = informed(&f, n);
+    assert_eq!(steps, 1);
+    assert_eq!(
+        audit,
+        vec![format!(
+            "notify status_change incident:{id}/status:persons_informed sent:2 failed:1 uncertain:0 without_contact:1"
+        )]
+    );
+    // Once: a further run adds neither a step nor an entry.
+    let p = prepare(&f.home, &f.ws.fingerprinter(), &opts).unwrap();
+    p.send(&transport(&s), "dpo@agence.example.fr", 0.0, &|_| {})
+        .unwrap();
+    drop(p);
+    assert_eq!(informed(&f, n).0, 1);
+    assert_eq!(informed(&f, n).1.len(), 1);
+    for a in audit {
+        assert!(!a.contains('@') && !a.contains("P1"), "{a}");
+    }
 }

@@ -102,6 +102,33 @@ impl Intake {
         Ok(row)
     }
 
+    /// Record a timeline step on incident `number` as `user` if it is not there yet, with a
+    /// `status_change` audit entry whose object ends with `detail` (counts only — never an
+    /// address or a person id). Returns whether it was added (false: already recorded).
+    pub fn record_step(
+        &mut self,
+        number: i64,
+        step: crate::service::Step,
+        user: &str,
+        detail: &str,
+    ) -> Result<bool, ServerError> {
+        let row = self
+            .store
+            .incident_by_number(number)?
+            .ok_or_else(|| ServerError::Input(format!("no incident #{number}")))?;
+        let added = self
+            .store
+            .add_status(number, step.as_str(), &crate::now_iso(), user)?;
+        if added {
+            self.audit(
+                user,
+                Action::StatusChange,
+                &format!("incident:{}/status:{} {detail}", row.id, step.as_str()),
+            );
+        }
+        Ok(added)
+    }
+
     fn insert(&mut self, h: &Handover<'_>, user: &str) -> Result<IncidentRow, ServerError> {
         leaktrace_report::deadline(h.discovered_at)
             .map_err(|e| ServerError::Input(e.to_string()))?;

@@ -105,6 +105,17 @@ impl Live {
     }
 }
 
+/// The one-at-a-time gate of analyses and enrolments (a semaphore of one permit).
+pub type Gate = Arc<tokio::sync::Semaphore>;
+
+/// Wait for the gate from a thread outside the service's runtime (the folder watcher of
+/// `leaktrace serve --watch`); the gate is released when the permit is dropped. `None` if the
+/// gate was closed.
+pub fn acquire_blocking(gate: &Gate) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    let rt = tokio::runtime::Builder::new_current_thread().build().ok()?;
+    rt.block_on(gate.clone().acquire_owned()).ok()
+}
+
 /// The live jobs of this server, by job id, and the one-at-a-time gate.
 #[derive(Debug)]
 pub struct Jobs {
@@ -123,7 +134,7 @@ impl Default for Jobs {
 
 impl Jobs {
     /// The one-at-a-time gate shared by analyses and enrolments.
-    pub fn gate(&self) -> Arc<tokio::sync::Semaphore> {
+    pub fn gate(&self) -> Gate {
         self.gate.clone()
     }
 

@@ -315,6 +315,18 @@ pub fn run(config: Config, listen: SocketAddr) -> Result<(), ServerError> {
     result
 }
 
+/// [`run`] with a state already [`open`]ed (so that the caller could take its job gate first).
+pub fn run_open(state: Arc<AppState>, listen: SocketAddr) -> Result<(), ServerError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| ServerError::io(Path::new("tokio runtime"), e))?;
+    let result = rt.block_on(serve(state, listen));
+    rt.shutdown_timeout(std::time::Duration::from_secs(5));
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

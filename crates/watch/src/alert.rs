@@ -47,48 +47,13 @@ pub fn idempotency_key(file_sha256: &str, kind: AlertKind) -> String {
     hex(&Sha256::digest(format!("{file_sha256}:{}", kind.as_str())))
 }
 
-/// How the SMTP connection is secured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TlsMode {
-    /// Plain SMTP (a relay on loopback).
-    None,
-    /// STARTTLS on a plain connection (usually port 587).
-    StartTls,
-    /// TLS from the first byte (usually port 465).
-    Tls,
-}
-
-impl TlsMode {
-    /// Parse `none`, `starttls` or `tls`.
-    pub fn parse(s: &str) -> Option<TlsMode> {
-        Some(match s {
-            "none" => TlsMode::None,
-            "starttls" => TlsMode::StartTls,
-            "tls" => TlsMode::Tls,
-            _ => return None,
-        })
-    }
-}
-
-/// The watcher's SMTP settings (credentials from the environment, see [`SmtpConfig::from_env`]).
+/// The e-mail alerts' settings: the SMTP connection (the configuration shared with the
+/// campaign, [`leaktrace_mail::SmtpConfig`]), the sender and the recipients.
 #[derive(Debug, Clone)]
-pub struct SmtpConfig {
-    pub host: String,
-    pub port: u16,
-    pub tls: TlsMode,
+pub struct EmailConfig {
+    pub smtp: leaktrace_mail::SmtpConfig,
     pub from: String,
     pub to: Vec<String>,
-    /// User name and password (`LEAKTRACE_SMTP_USER`, `LEAKTRACE_SMTP_PASSWORD`).
-    pub credentials: Option<(String, String)>,
-}
-
-impl SmtpConfig {
-    /// The credentials from `LEAKTRACE_SMTP_USER` and `LEAKTRACE_SMTP_PASSWORD` (both or none).
-    pub fn credentials_from_env() -> Option<(String, String)> {
-        let user = std::env::var("LEAKTRACE_SMTP_USER").ok()?;
-        let pass = std::env::var("LEAKTRACE_SMTP_PASSWORD").ok()?;
-        Some((user, pass))
-    }
 }
 
 /// The webhook's settings.
@@ -189,10 +154,9 @@ pub fn email_text(a: &Alert<'_>) -> (String, String) {
 }
 
 /// Send the e-mail once.
-fn mail_once(cfg: &SmtpConfig, a: &Alert<'_>) -> Result<(), String> {
+fn mail_once(cfg: &EmailConfig, a: &Alert<'_>) -> Result<(), String> {
     use lettre::message::header::ContentType;
-    use lettre::transport::smtp::authentication::Credentials;
-    use lettre::{Message, SmtpTransport, Transport};
+    use lettre::{Message, Transport};
     let (subject, body) = email_text(a);
     let from = cfg
         .from
@@ -210,29 +174,20 @@ fn mail_once(cfg: &SmtpConfig, a: &Alert<'_>) -> Result<(), String> {
         m = m.to(addr);
     }
     let msg = m.body(body).map_err(|e| format!("e-mail: {e}"))?;
-    let builder = match cfg.tls {
-        TlsMode::None => SmtpTransport::builder_dangerous(&cfg.host),
-        TlsMode::StartTls => SmtpTransport::starttls_relay(&cfg.host)
-            .map_err(|e| format!("e-mail: {}: {e}", cfg.host))?,
-        TlsMode::Tls => {
-            SmtpTransport::relay(&cfg.host).map_err(|e| format!("e-mail: {}: {e}", cfg.host))?
-        }
-    };
-    let mut builder = builder.port(cfg.port).timeout(Some(ATTEMPT_TIMEOUT));
-    if let Some((u, p)) = &cfg.credentials {
-        builder = builder.credentials(Credentials::new(u.clone(), p.clone()));
-    }
-    builder
-        .build()
-        .send(&msg)
-        .map(|_| ())
-        .map_err(|e| format!("e-mail: {}:{}: {e}", cfg.host, cfg.port))
+    let transport = cfg.smtp.transport().map_err(|e| format!("e-mail: {e}"))?;
+    transport.send(&msg).map(|_| ()).map_err(|e| {
+        let shown = match e.status() {
+            Some(code) => format!("the server replied {code}"),
+            None => leaktrace_mail::failure(&e).to_string(),
+        };
+        format!("e-mail: {}: {shown}", cfg.smtp.address())
+    })
 }
 
 /// Where alerts go.
 #[derive(Debug, Clone, Default)]
 pub struct Channels {
-    pub email: Option<SmtpConfig>,
+    pub email: Option<EmailConfig>,
     pub webhook: Option<WebhookConfig>,
 }
 
@@ -313,7 +268,5 @@ mod tests {
         assert_eq!(a, idempotency_key("aa", AlertKind::IncidentOpened));
         assert_ne!(a, idempotency_key("ab", AlertKind::IncidentOpened));
         assert_eq!(a.len(), 64);
-        assert_eq!(TlsMode::parse("starttls"), Some(TlsMode::StartTls));
-        assert_eq!(TlsMode::parse("ssl"), None);
     }
 }

@@ -19,8 +19,9 @@ use std::sync::atomic::AtomicBool;
 
 use serde::{Deserialize, Serialize};
 
-pub use alert::{Channels, Reappearance, SmtpConfig, TlsMode, WebhookConfig};
+pub use alert::{Channels, EmailConfig, Reappearance, WebhookConfig};
 pub use detect::Detection;
+pub use leaktrace_mail::{SmtpConfig, TlsMode};
 
 /// Errors of the watcher.
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +89,10 @@ pub struct Config {
     /// Where the service's pages are reached: links are `<base_url>/incidents/<id>`.
     pub base_url: String,
     pub channels: Channels,
+    /// The incident service's one-at-a-time gate (`serve --watch`): each analysis waits for
+    /// it, so a watched file and an uploaded one are never analysed at once. `None` for the
+    /// standalone `leaktrace watch`.
+    pub gate: Option<leaktrace_server::jobs::Gate>,
 }
 
 impl Config {

@@ -87,8 +87,17 @@ fn handle_content(
         }
         return Ok(Landed::Known(row.status));
     }
+    let permit = match &cfg.gate {
+        Some(g) => Some(
+            leaktrace_server::jobs::acquire_blocking(g)
+                .ok_or_else(|| WatchError::State("the service's analysis gate is closed".into()))?,
+        ),
+        None => None,
+    };
     state.set_status(&sha, FileStatus::Analysing)?;
-    let status = match analyse(cfg, ws, state, path, &sha, bytes) {
+    let analysed = analyse(cfg, ws, state, path, &sha, bytes);
+    drop(permit);
+    let status = match analysed {
         Ok(s) => s,
         Err(e @ WatchError::Changed(_)) => {
             state.set_status(&sha, FileStatus::Seen)?;

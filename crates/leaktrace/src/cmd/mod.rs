@@ -14,6 +14,7 @@ pub mod scan;
 pub mod selfcheck;
 pub mod serve;
 pub mod shell;
+pub mod smtp;
 pub mod sources;
 pub mod synth;
 pub mod user;

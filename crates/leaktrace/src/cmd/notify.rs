@@ -5,12 +5,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use leaktrace_campaign::smtp::{Security, SmtpConfig};
 use leaktrace_campaign::{Options, Origin};
 use leaktrace_report::notice::Lang;
 
 use crate::Global;
 
+/// The SMTP host when `--smtp-host` is not given (a local relay).
+const DEFAULT_SMTP_HOST: &str = "localhost";
 /// How often (in messages) progress is printed.
 const PROGRESS_EVERY: u64 = 1000;
 /// At most this many uncertain ids are listed.
@@ -42,26 +43,14 @@ pub struct Args {
     #[arg(long, default_value = "fr", value_parser = ["fr", "en"])]
     pub lang: String,
     /// The sender address (From:)
-    #[arg(long, required_unless_present = "dry_run")]
+    #[arg(long, visible_alias = "smtp-from", required_unless_present = "dry_run")]
     pub from: Option<String>,
     /// Messages per second at most (0: no limit)
     #[arg(long, default_value_t = leaktrace_campaign::DEFAULT_RATE, value_parser = parse_rate)]
     pub rate: f64,
-    /// SMTP server host
-    #[arg(long, default_value = "localhost")]
-    pub smtp_host: String,
-    /// SMTP port (default: 25 plain, 587 starttls, 465 tls)
-    #[arg(long)]
-    pub smtp_port: Option<u16>,
-    /// Connection security: plain (loopback only), starttls or tls
-    #[arg(long, default_value = "starttls", value_parser = ["plain", "starttls", "tls"])]
-    pub smtp_security: String,
-    /// SMTP user name (default $LEAKTRACE_SMTP_USER); the password is $LEAKTRACE_SMTP_PASSWORD
-    #[arg(long)]
-    pub smtp_user: Option<String>,
-    /// Read the SMTP password from this file's first line instead of $LEAKTRACE_SMTP_PASSWORD
-    #[arg(long)]
-    pub smtp_password_file: Option<PathBuf>,
+    /// How the SMTP server is reached (the same options as `watch`; host default: localhost)
+    #[command(flatten)]
+    pub smtp: super::smtp::SmtpArgs,
 }
 
 /// `--rate`: a finite number of messages per second, 0 or more (a usage error otherwise).
@@ -120,11 +109,8 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     if args.dry_run {
         return Ok(ExitCode::SUCCESS);
     }
-    let security = Security::parse(&args.smtp_security).unwrap_or(Security::StartTls);
-    let mut config = SmtpConfig::new(&args.smtp_host, args.smtp_port, security);
-    config.user = args.smtp_user.clone();
-    let config = config.with_credentials(args.smtp_password_file.as_deref())?;
-    let transport = config.transport()?;
+    let host = args.smtp.smtp_host.as_deref().unwrap_or(DEFAULT_SMTP_HOST);
+    let transport = args.smtp.config(host)?.transport()?;
     let from = args.from.as_deref().unwrap_or_default();
     let t0 = Instant::now();
     let quiet = global.quiet;

@@ -59,9 +59,12 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         .or(file.listen)
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
     // The watcher runs beside the service on its own thread and opens incidents through the
-    // service's tables; it stops with the process.
+    // service's tables; its analyses wait for the service's one-at-a-time gate, so a watched
+    // file and an uploaded one are never analysed at once. It stops with the process.
+    let team = leaktrace_server::open(config)?;
     if let Some(dir) = args.watch.clone() {
-        let cfg = args.watch_opts.config(global, dir)?;
+        let mut cfg = args.watch_opts.config(global, dir)?;
+        cfg.gate = Some(team.jobs.gate());
         let global = global.clone();
         std::thread::spawn(move || {
             let stop = std::sync::atomic::AtomicBool::new(false);
@@ -71,7 +74,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         });
     }
     let Some(public) = args.public else {
-        leaktrace_server::run(config, listen)?;
+        leaktrace_server::run_open(team, listen)?;
         return Ok(ExitCode::SUCCESS);
     };
     // Both listeners in one runtime; each stops on Ctrl-C.
@@ -82,7 +85,6 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     )?;
     let rt = super::selfcheck::runtime()?;
     let result = rt.block_on(async {
-        let team = leaktrace_server::open(config)?;
         let (a, b) = tokio::join!(
             leaktrace_server::serve(team, listen),
             leaktrace_reach::public::run(state, public)

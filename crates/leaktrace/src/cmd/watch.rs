@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 
 use crate::Global;
 
@@ -26,15 +26,10 @@ pub struct WatchOpts {
     /// Address of the incident pages, for the links in alerts
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub base_url: String,
-    /// SMTP server for e-mail alerts (none: no e-mail)
-    #[arg(long)]
-    pub smtp_host: Option<String>,
-    /// SMTP port
-    #[arg(long, default_value_t = 587)]
-    pub smtp_port: u16,
-    /// SMTP security: none, starttls or tls
-    #[arg(long, default_value = "starttls", value_parser = ["none", "starttls", "tls"])]
-    pub smtp_tls: String,
+    /// How the SMTP server is reached (the same options as `notify`); without --smtp-host,
+    /// no e-mail alerts
+    #[command(flatten)]
+    pub smtp: super::smtp::SmtpArgs,
     /// Sender of the e-mail alerts
     #[arg(long)]
     pub smtp_from: Option<String>,
@@ -60,21 +55,19 @@ impl WatchOpts {
     /// The watcher's configuration for this workspace and folder.
     pub fn config(&self, global: &Global, dir: PathBuf) -> anyhow::Result<leaktrace_watch::Config> {
         let mut channels = leaktrace_watch::Channels::default();
-        if let Some(host) = &self.smtp_host {
+        if let Some(host) = &self.smtp.smtp_host {
             let Some(from) = self.smtp_from.clone() else {
                 bail!("--smtp-host needs --smtp-from");
             };
             if self.smtp_to.is_empty() {
                 bail!("--smtp-host needs at least one --smtp-to");
             }
-            channels.email = Some(leaktrace_watch::SmtpConfig {
-                host: host.clone(),
-                port: self.smtp_port,
-                tls: leaktrace_watch::TlsMode::parse(&self.smtp_tls)
-                    .context("--smtp-tls: none, starttls or tls")?,
+            let mut smtp = self.smtp.config(host)?;
+            smtp.timeout = leaktrace_watch::alert::ATTEMPT_TIMEOUT;
+            channels.email = Some(leaktrace_watch::EmailConfig {
+                smtp,
                 from,
                 to: self.smtp_to.clone(),
-                credentials: leaktrace_watch::SmtpConfig::credentials_from_env(),
             });
         }
         if let Some(url) = &self.webhook_url {
@@ -103,6 +96,7 @@ impl WatchOpts {
             debounce: Duration::from_millis(self.debounce_ms),
             base_url: self.base_url.clone(),
             channels,
+            gate: None,
         })
     }
 }
