@@ -402,7 +402,7 @@ fn the_pseudonym_of_a_contact_id_is_the_one_enrolment_stored() {
 /// An analysed incident of the service (organisation and contact set) whose report lists
 /// `f`'s affected persons; returns its number and public id.
 fn analysed_incident(f: &Fixture) -> (i64, String) {
-    let store = leaktrace_server::Store::open(&f.home).unwrap();
+    let mut store = leaktrace_server::Store::open(&f.home).unwrap();
     let fields = leaktrace_server::IncidentFields {
         title: "fuite".into(),
         organisation: Some("Agence Démo".into()),

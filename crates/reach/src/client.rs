@@ -3,7 +3,12 @@
 //! bucket named by the output's prefix and look the entry up. The server sees a random
 //! element and a prefix, never the facts (docs/selfcheck.md, threat model).
 //!
-//! Plain HTTP/1.1 (`http://` URLs): put the listener behind a TLS proxy on a public network.
+//! HTTP/1.1 over TLS (`https://`, the web PKI's roots plus an optional CA file for a private
+//! one) or in the clear (`http://`, for loopback and tunnels: a network observer then sees
+//! what the server sees, docs/selfcheck.md).
+
+use std::path::Path;
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -18,6 +23,8 @@ use crate::ReachError;
 
 /// Largest answer the client reads, in bytes.
 const MAX_BODY: usize = 64 << 20;
+/// Largest CA file read, in bytes.
+const MAX_CA_FILE: u64 = 1 << 20;
 
 /// Lower-case hex.
 pub fn to_hex(b: &[u8]) -> String {
@@ -36,27 +43,42 @@ pub fn from_hex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// The connector: TLS for `https://`, TCP for `http://`.
+type Connector = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
+
 /// An HTTP client of one server.
 #[derive(Debug, Clone)]
 pub struct Http {
     base: String,
-    client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    client: Client<Connector, Full<Bytes>>,
 }
 
 impl Http {
-    /// A client of `base` (`http://host:port`, without a trailing slash).
+    /// A client of `base` (`https://host[:port]` or `http://host:port`, without a trailing
+    /// slash), trusting the web PKI's roots.
     pub fn new(base: &str) -> Result<Http, ReachError> {
+        Http::with_ca(base, None)
+    }
+
+    /// A client of `base` that also trusts the CA certificates of the PEM file `ca` (a
+    /// private CA in front of the listener).
+    pub fn with_ca(base: &str, ca: Option<&Path>) -> Result<Http, ReachError> {
         let base = base.trim_end_matches('/').to_string();
-        if !base.starts_with("http://") {
+        if !base.starts_with("http://") && !base.starts_with("https://") {
             return Err(ReachError::Http {
                 url: base,
-                message: "only http:// URLs (a TLS proxy in front of the listener, a local tunnel)"
-                    .into(),
+                message: "not an https:// (or http://) URL".into(),
             });
         }
+        let tls = tls_config(ca)?;
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .build();
         Ok(Http {
             base,
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: Client::builder(TokioExecutor::new()).build(connector),
         })
     }
 
@@ -128,6 +150,47 @@ impl Http {
     }
 }
 
+/// The TLS configuration: the web PKI's roots, plus `ca`'s certificates.
+fn tls_config(ca: Option<&Path>) -> Result<rustls::ClientConfig, ReachError> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = ca {
+        for cert in read_ca(path)? {
+            roots
+                .add(cert)
+                .map_err(|e| ReachError::file(path, format!("not a usable CA certificate: {e}")))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ReachError::Http {
+            url: String::new(),
+            message: format!("TLS: {e}"),
+        })?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+/// The certificates of a PEM file (at least one; at most [`MAX_CA_FILE`] bytes).
+fn read_ca(path: &Path) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, ReachError> {
+    use rustls::pki_types::pem::PemObject;
+    let size = std::fs::metadata(path)
+        .map_err(|e| ReachError::file(path, e))?
+        .len();
+    if size > MAX_CA_FILE {
+        return Err(ReachError::file(path, "larger than 1 MiB: not a CA file"));
+    }
+    let pem = std::fs::read(path).map_err(|e| ReachError::file(path, e))?;
+    let certs = rustls::pki_types::CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ReachError::file(path, format!("not a PEM certificate file: {e:?}")))?;
+    if certs.is_empty() {
+        return Err(ReachError::file(path, "no PEM certificate in it"));
+    }
+    Ok(certs)
+}
+
 /// Check `facts` in the OPRF mode: the incidents found (empty when not found).
 pub async fn check_oprf(http: &Http, facts: &Facts) -> Result<Vec<EntryIncident>, ReachError> {
     let m = http
@@ -179,6 +242,30 @@ mod tests {
         assert_eq!(from_hex("abc"), None);
         assert_eq!(from_hex("zz"), None);
         assert_eq!(from_hex("é1"), None);
-        assert!(Http::new("https://example.org").is_err());
+        assert!(Http::new("https://example.org").is_ok());
+        assert!(Http::new("ftp://example.org").is_err());
+        assert!(Http::new("example.org").is_err());
+    }
+
+    #[test]
+    fn bad_ca_files_are_refused_with_their_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases: &[(&str, &[u8])] = &[
+            ("empty.pem", b""),
+            ("text.pem", b"hello"),
+            (
+                "broken.pem",
+                b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
+            ),
+        ];
+        for (name, bytes) in cases {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            let e = Http::with_ca("https://example.org", Some(&p)).unwrap_err();
+            assert!(e.to_string().contains(name), "{name}: {e}");
+        }
+        let missing = dir.path().join("missing.pem");
+        let e = Http::with_ca("https://example.org", Some(&missing)).unwrap_err();
+        assert!(e.to_string().contains("missing.pem"), "{e}");
     }
 }

@@ -15,8 +15,9 @@ use crate::ReachError;
 
 /// The migrations, applied in order; `reach_meta.schema_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
-    // 1: incidents opened to self-check; counters of answers per day
-    "CREATE TABLE selfcheck_incidents (
+    // 1: incidents opened to self-check (since the service's migration 2 its table, hence
+    // `IF NOT EXISTS`); counters of answers per day
+    "CREATE TABLE IF NOT EXISTS selfcheck_incidents (
         incident INTEGER PRIMARY KEY,
         opened_by TEXT NOT NULL,
         opened_at TEXT NOT NULL
@@ -90,8 +91,10 @@ impl ReachStore {
     }
 
     /// Open (or close) an incident to the self-check: an analyst's or admin's action, checked
-    /// against the service's accounts and appended to the service's audit trail.
-    pub fn set_open(&mut self, number: i64, user: &str, open: bool) -> Result<(), ReachError> {
+    /// against the service's accounts and appended to the service's audit trail (the same rule
+    /// as the incident page's button, `leaktrace_server::selfcheck`). Returns whether it
+    /// changed (false: already open, or already closed; nothing audited).
+    pub fn set_open(&mut self, number: i64, user: &str, open: bool) -> Result<bool, ReachError> {
         let server = self.server()?;
         let who = server
             .user(user)?
@@ -107,26 +110,16 @@ impl ReachStore {
                 "incident {number}: no complete analysis yet (nothing to check against)"
             )));
         }
-        if open {
-            self.conn.execute(
-                "INSERT OR REPLACE INTO selfcheck_incidents (incident, opened_by, opened_at)
-                 VALUES (?1, ?2, ?3)",
-                params![number, who.name, leaktrace_server::now_iso()],
-            )?;
-        } else {
-            self.conn.execute(
-                "DELETE FROM selfcheck_incidents WHERE incident = ?1",
-                [number],
-            )?;
+        if !server.set_selfcheck(number, &who.name, open)? {
+            return Ok(false);
         }
-        let what = if open { "opened" } else { "closed" };
         audit::append(
             &mut self.conn,
             &who.name,
             Action::StatusChange,
-            &format!("incident:{}/selfcheck:{what}", row.id),
+            &leaktrace_server::selfcheck::audit_object(&row.id, open),
         )?;
-        Ok(())
+        Ok(true)
     }
 
     /// The incidents open to self-check, by number.

@@ -380,11 +380,31 @@ async fn opening_and_closing_an_incident_reaches_a_running_listener() {
     };
     let (yes, size_open) = found(l.http()).await;
     assert!(yes, "found while the incident is open");
-    let home = fx.app.home();
-    ReachStore::open(&home)
+    // Closed from the team's API by an analyst (a viewer may not; twice changes nothing).
+    let id = fx
+        .app
+        .state
+        .store()
+        .incident_by_number(fx.number)
         .unwrap()
-        .set_open(fx.number, "analyst", false)
-        .unwrap();
+        .unwrap()
+        .id;
+    let api = format!("/api/v1/incidents/{id}/selfcheck");
+    let viewer = common::login(&fx.app, "viewer").await;
+    let r = common::post_json(&fx.app, &api, &viewer, serde_json::json!({"open": false})).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "forbidden".into())
+    );
+    let analyst = common::login(&fx.app, "analyst").await;
+    for changed in [true, false] {
+        let r =
+            common::post_json(&fx.app, &api, &analyst, serde_json::json!({"open": false})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(r.json()["changed"], changed, "{}", r.text());
+    }
+    let view = common::get(&fx.app, &format!("/api/v1/incidents/{id}"), &analyst).await;
+    assert_eq!(view.json()["selfcheck"], serde_json::Value::Null);
     // The listener checks every RELOAD; wait for it (bounded).
     let wait = leaktrace_reach::public::RELOAD * 4;
     let start = std::time::Instant::now();
@@ -403,10 +423,42 @@ async fn opening_and_closing_an_incident_reaches_a_running_listener() {
     assert!(size_closed <= size_open, "{size_closed} > {size_open}");
     let (_, other) = found(http.clone()).await;
     assert_eq!(other, size_closed);
-    ReachStore::open(&home)
-        .unwrap()
-        .set_open(fx.number, "analyst", true)
-        .unwrap();
+    // Reopened from the incident page's button (a form with the session's CSRF token).
+    let page = common::get(&fx.app, &format!("/incidents/{id}"), &analyst).await;
+    assert!(
+        page.text().contains("/selfcheck"),
+        "the page has the button"
+    );
+    let form = format!("csrf={}&open=1", analyst.csrf.clone().unwrap());
+    let r = common::send(
+        &fx.app,
+        Method::POST,
+        &format!("/incidents/{id}/selfcheck"),
+        &analyst,
+        Some("application/x-www-form-urlencoded"),
+        form.into_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let view = common::get(&fx.app, &format!("/api/v1/incidents/{id}"), &analyst).await;
+    assert_eq!(view.json()["selfcheck"]["opened_by"], "analyst");
+    let trail: Vec<String> = leaktrace_server::audit::entries(
+        &rusqlite::Connection::open(fx.app.home().join("catalog.sqlite")).unwrap(),
+        None,
+    )
+    .unwrap()
+    .into_iter()
+    .filter(|e| e.object.contains("/selfcheck:"))
+    .map(|e| format!("{} {}", e.user, e.object))
+    .collect();
+    assert_eq!(
+        trail,
+        [
+            format!("analyst incident:{id}/selfcheck:opened"),
+            format!("analyst incident:{id}/selfcheck:closed"),
+            format!("analyst incident:{id}/selfcheck:opened"),
+        ]
+    );
     let start = std::time::Instant::now();
     let mut reopened = false;
     while start.elapsed() < wait && !reopened {

@@ -54,6 +54,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/incidents/{id}/analyse", post(analyse))
         .route("/api/v1/incidents/{id}/cancel", post(cancel))
         .route("/api/v1/incidents/{id}/status", post(status))
+        .route("/api/v1/incidents/{id}/selfcheck", post(selfcheck))
         .route("/api/v1/users", get(users).post(add_user))
         .route("/api/v1/audit", get(audit))
         .route(
@@ -244,6 +245,21 @@ async fn status(
 ) -> JsonResult {
     service::set_step(&st, &me, &id, &body.status)?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct SelfcheckReq {
+    open: bool,
+}
+
+async fn selfcheck(
+    State(st): St,
+    Extension(me): Me,
+    Path(id): Path<String>,
+    Json(body): Json<SelfcheckReq>,
+) -> JsonResult {
+    let changed = crate::selfcheck::set_open(&st, &me, &id, body.open)?;
+    Ok(Json(json!({"open": body.open, "changed": changed})).into_response())
 }
 
 async fn users(State(st): St, Extension(me): Me) -> JsonResult {

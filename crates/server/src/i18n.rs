@@ -160,6 +160,31 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("pending", "à faire", "pending"),
     ("mark", "Enregistrer", "Record"),
     (
+        "selfcheck",
+        "Auto-vérification des personnes",
+        "People's self-check",
+    ),
+    (
+        "selfcheck_open",
+        "Ouverte : les personnes concernées peuvent vérifier si leurs données y figurent",
+        "Open: the people concerned can check whether their data is in it",
+    ),
+    (
+        "selfcheck_closed",
+        "Fermée : la page publique ne répond pas sur cet incident",
+        "Closed: the public page does not answer for this incident",
+    ),
+    (
+        "selfcheck_do_open",
+        "Ouvrir à l'auto-vérification",
+        "Open to the self-check",
+    ),
+    (
+        "selfcheck_do_close",
+        "Fermer l'auto-vérification",
+        "Close the self-check",
+    ),
+    (
         "drafts",
         "Projets (art. 33 et 34)",
         "Drafts (Art. 33 and 34)",

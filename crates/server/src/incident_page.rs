@@ -71,6 +71,7 @@ pub fn render(lang: Lang, me: &Identity, v: &IncidentView) -> Markup {
         }
         (deadline(lang, v))
         (timeline(lang, v, analyst, csrf))
+        @if v.analysis.is_some() { (selfcheck(lang, v, analyst, csrf)) }
         section {
             h2 { (t(lang, "report")) }
             @if v.analysis.is_some() {
@@ -245,6 +246,30 @@ fn timeline(lang: Lang, v: &IncidentView, analyst: bool, csrf: &str) -> Markup {
                                 }
                             }
                         }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether the affected people can check this incident on the public listener, and for
+/// analysts the button that opens or closes it.
+fn selfcheck(lang: Lang, v: &IncidentView, analyst: bool, csrf: &str) -> Markup {
+    html! {
+        section #selfcheck {
+            h2 { (t(lang, "selfcheck")) }
+            @if let Some(s) = &v.selfcheck {
+                p.ok { (t(lang, "selfcheck_open")) " — " (s.opened_at) " · " (s.opened_by) }
+            } @else {
+                p.muted { (t(lang, "selfcheck_closed")) }
+            }
+            @if analyst {
+                form.inline method="post" action={ "/incidents/" (v.incident.id) "/selfcheck" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="open" value=(if v.selfcheck.is_some() { "0" } else { "1" });
+                    button type="submit" {
+                        (t(lang, if v.selfcheck.is_some() { "selfcheck_do_close" } else { "selfcheck_do_open" }))
                     }
                 }
             }

@@ -22,6 +22,7 @@ pub mod jobs;
 pub mod openapi;
 pub mod pages;
 pub mod proxy;
+pub mod selfcheck;
 pub mod service;
 pub mod sources;
 pub mod sources_page;

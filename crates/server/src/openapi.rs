@@ -49,6 +49,7 @@ pub fn document() -> Value {
             "/api/v1/incidents/{id}/analyse": {"post": op("Run the analysis again (after a failure, cancel or interruption)", "analyst")},
             "/api/v1/incidents/{id}/cancel": {"post": op("Cancel the running analysis (its results are discarded)", "analyst")},
             "/api/v1/incidents/{id}/status": {"post": op("Record a timeline step {status: cnil_notified | persons_informed}", "analyst")},
+            "/api/v1/incidents/{id}/selfcheck": {"post": op("Open or close the incident to the affected people's self-check {open: true | false}; 409 not_ready before a complete analysis", "analyst")},
             "/api/v1/users": {
                 "get": op("Accounts", "admin"),
                 "post": op("Create an account {name, role, password}", "admin")

@@ -46,6 +46,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/incidents/{id}/analyse", post(analyse))
         .route("/incidents/{id}/cancel", post(cancel))
         .route("/incidents/{id}/status", post(status))
+        .route("/incidents/{id}/selfcheck", post(selfcheck))
         .route("/users", get(users).post(add_user))
         .route("/audit", get(audit))
         .route(
@@ -457,6 +458,23 @@ async fn status(
     Form(f): Form<StatusForm>,
 ) -> PageResult {
     service::set_step(&st, &me, &id, &f.status)?;
+    Ok(Redirect::to(&format!("/incidents/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+struct SelfcheckForm {
+    open: String,
+}
+
+async fn selfcheck(
+    State(st): St,
+    Extension(me): Extension<Identity>,
+    Path(id): Path<String>,
+    Form(f): Form<SelfcheckForm>,
+) -> PageResult {
+    let open = crate::selfcheck::parse_flag(&f.open)
+        .ok_or_else(|| ApiError::new(ErrorCode::BadRequest, "open is 1 or 0"))?;
+    crate::selfcheck::set_open(&st, &me, &id, open)?;
     Ok(Redirect::to(&format!("/incidents/{id}")).into_response())
 }
 

@@ -127,6 +127,8 @@ pub struct IncidentView {
     pub analysis: Option<serde_json::Value>,
     /// Whether the uploaded file is still on the server (it is removed once analysed).
     pub evidence_kept: bool,
+    /// Who opened the incident to the self-check, and when (`None`: closed to it).
+    pub selfcheck: Option<crate::store::SelfcheckRow>,
 }
 
 /// Parsed `analysis.json` files by path, each with the modification time and size it had when
@@ -173,9 +175,10 @@ pub fn incident(state: &AppState, id: &str) -> Result<IncidentRow, ApiError> {
 
 /// Describe an incident (and audit the view).
 pub fn view(state: &AppState, who: &Identity, row: IncidentRow) -> Result<IncidentView, ApiError> {
-    let (timeline, job) = {
+    let (timeline, job, selfcheck) = {
         let s = state.store();
-        (s.statuses(row.number)?, s.last_job(row.number)?)
+        let selfcheck = s.selfcheck(row.number)?;
+        (s.statuses(row.number)?, s.last_job(row.number)?, selfcheck)
     };
     let job = match job {
         Some(j) => jobs::progress(state, j.id)?,
@@ -196,6 +199,7 @@ pub fn view(state: &AppState, who: &Identity, row: IncidentRow) -> Result<Incide
             .map(|d| d.deadline),
         analysis,
         evidence_kept: crate::upload::evidence_path(state, &row.id).exists(),
+        selfcheck,
         incident: row,
     })
 }

@@ -79,7 +79,21 @@ const MIGRATIONS: &[&str] = &[
         prev_hash TEXT NOT NULL,
         hash TEXT NOT NULL
      );",
+    // 2: incidents the DPO opened to the self-check (the public listener reads it; `IF NOT
+    // EXISTS`: workspaces made before this migration have it from leaktrace-reach's)
+    "CREATE TABLE IF NOT EXISTS selfcheck_incidents (
+        incident INTEGER PRIMARY KEY,
+        opened_by TEXT NOT NULL,
+        opened_at TEXT NOT NULL
+     );",
 ];
+
+/// Who opened an incident to the self-check, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SelfcheckRow {
+    pub opened_by: String,
+    pub opened_at: String,
+}
 
 /// An account.
 #[derive(Debug, Clone, Serialize)]
@@ -475,6 +489,46 @@ impl Store {
             "INSERT OR IGNORE INTO incident_status (incident_id, status, at, user) VALUES (?1, ?2, ?3, ?4)",
             params![incident, status, at, user],
         )? == 1)
+    }
+
+    /// Who opened incident `incident` to the self-check and when (`None`: it is closed).
+    pub fn selfcheck(&self, incident: i64) -> Result<Option<SelfcheckRow>, ServerError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT opened_by, opened_at FROM selfcheck_incidents WHERE incident = ?1",
+                [incident],
+                |r| {
+                    Ok(SelfcheckRow {
+                        opened_by: r.get(0)?,
+                        opened_at: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Open (`open`) or close incident `incident` to the self-check as `user`; whether that
+    /// changed anything (false: it was already open, or already closed).
+    pub fn set_selfcheck(
+        &self,
+        incident: i64,
+        user: &str,
+        open: bool,
+    ) -> Result<bool, ServerError> {
+        let n = if open {
+            self.conn.execute(
+                "INSERT OR IGNORE INTO selfcheck_incidents (incident, opened_by, opened_at)
+                 VALUES (?1, ?2, ?3)",
+                params![incident, user, crate::now_iso()],
+            )?
+        } else {
+            self.conn.execute(
+                "DELETE FROM selfcheck_incidents WHERE incident = ?1",
+                [incident],
+            )?
+        };
+        Ok(n == 1)
     }
 
     /// An incident's timeline, in order of entry.

@@ -102,6 +102,16 @@ async fn a_job_left_running_is_interrupted_at_restart_and_can_be_rerun() {
     let r = upload(&app, &analyst, "x.csv", &junk).await;
     let id = r.json()["incident"]["id"].as_str().unwrap().to_string();
     let _ = wait_job(&app, &analyst, &id).await;
+    // No complete analysis: nothing the self-check could answer from.
+    let r = post_json(
+        &app,
+        &format!("/api/v1/incidents/{id}/selfcheck"),
+        &analyst,
+        serde_json::json!({"open": true}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert_eq!(r.code(), "not_ready");
     // Simulate a crash mid-analysis: the job row says running, a half-written output exists.
     let db = rusqlite::Connection::open(app.home().join("catalog.sqlite")).unwrap();
     db.execute("UPDATE jobs SET status = 'running'", [])

@@ -28,9 +28,12 @@ pub struct Args {
 /// The OPRF client: check two facts against a listener that serves bucket files.
 #[derive(Debug, clap::Args)]
 pub struct ClientArgs {
-    /// The public listener (http://host:port)
+    /// The public listener (https://host[:port], or http://host:port on loopback)
     #[arg(long)]
     pub server: Option<String>,
+    /// A PEM file of CA certificates to trust besides the web PKI's (a private CA)
+    #[arg(long, requires = "server")]
+    pub ca: Option<PathBuf>,
     /// E-mail address, mobile number or NIR
     #[arg(long = "id")]
     pub id: Option<String>,
@@ -127,11 +130,13 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 fn set(global: &Global, incident: i64, user: &str, open: bool) -> anyhow::Result<ExitCode> {
     super::open_workspace(global)?;
-    ReachStore::open(&global.home)?.set_open(incident, user, open)?;
+    let changed = ReachStore::open(&global.home)?.set_open(incident, user, open)?;
     if !global.quiet {
         let what = if open { "open to" } else { "closed to" };
+        let already = if changed { "" } else { "already " };
         println!(
-            "incident {incident} is {what} the self-check (restart the public listener to apply)"
+            "incident {incident} is {already}{what} the self-check (a running public listener applies it within {} s)",
+            leaktrace_reach::public::RELOAD.as_secs()
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -190,7 +195,7 @@ fn client(a: ClientArgs) -> anyhow::Result<ExitCode> {
             "the second fact is not a date (JJ/MM/AAAA) or a last name"
         })
     })?;
-    let http = leaktrace_reach::client::Http::new(&server)?;
+    let http = leaktrace_reach::client::Http::with_ca(&server, a.ca.as_deref())?;
     let found = runtime()?.block_on(leaktrace_reach::client::check_oprf(&http, &facts))?;
     if found.is_empty() {
         println!("Vos données ne figurent pas dans les fuites ouvertes à la vérification.");

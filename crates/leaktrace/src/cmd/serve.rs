@@ -53,7 +53,8 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let hours = args.session_hours.or(file.session_hours).unwrap_or(8);
     config.session_seconds = hours.clamp(1, 24 * 30) * 3600;
     config.secure_cookies = args.secure_cookies || file.secure_cookies.unwrap_or(false);
-    config.trusted_proxies = leaktrace_server::proxy::TrustedProxies::new(args.trusted_proxy);
+    let trusted = leaktrace_server::proxy::TrustedProxies::new(args.trusted_proxy);
+    config.trusted_proxies = trusted.clone();
     let listen = args
         .listen
         .or(file.listen)
@@ -78,11 +79,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     // Both listeners in one runtime; each stops on Ctrl-C.
-    let state = super::selfcheck::open_public(
-        global,
-        args.buckets.as_deref(),
-        config.trusted_proxies.clone(),
-    )?;
+    let state = super::selfcheck::open_public(global, args.buckets.as_deref(), trusted)?;
     let rt = super::selfcheck::runtime()?;
     let result = rt.block_on(async {
         let (a, b) = tokio::join!(
