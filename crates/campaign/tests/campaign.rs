@@ -261,26 +261,8 @@ fn pseudonymous_ids_match_contacts_by_their_keyed_pseudonym() {
 #[test]
 fn an_incident_of_the_service_is_read_from_the_catalog() {
     let f = fixture(&[("P1", "email")], &[("P1", "p1@example.fr")]);
-    let mut store = leaktrace_server::Store::open(&f.home).unwrap();
-    let fields = leaktrace_server::IncidentFields {
-        title: "fuite".into(),
-        organisation: Some("Agence Démo".into()),
-        contact: None,
-        ..Default::default()
-    };
-    let row = leaktrace_server::store::IncidentRow {
-        number: 0,
-        id: "00112233445566778899aabb".into(),
-        title: "fuite".into(),
-        file_name: "leak.csv".into(),
-        file_bytes: 10,
-        sha256: "0".repeat(64),
-        discovered_at: "2026-11-20T09:30+01:00".into(),
-        fields: serde_json::to_string(&fields).unwrap(),
-        created_by: "alice".into(),
-        created_at: "2026-11-20T09:30:00Z".into(),
-    };
-    let n = store.add_incident(&row).unwrap();
+    let id = "00112233445566778899aabb";
+    let n = add_incident(&f.home, id, None);
     let mut opts = options(&f, false);
     opts.origin = Origin::Incident(n);
     let err = |o: &Options| {
@@ -294,7 +276,7 @@ fn an_incident_of_the_service_is_read_from_the_catalog() {
         "{}",
         err(&opts)
     );
-    let dir = f.home.join("server/incidents").join(&row.id).join("report");
+    let dir = f.home.join("server/incidents").join(id).join("report");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy(
         f.report.join("affected_persons.csv"),
@@ -307,21 +289,9 @@ fn an_incident_of_the_service_is_read_from_the_catalog() {
         err(&opts)
     );
     // A second incident with its contact, analysed: ready, keyed by its public id.
-    let fields = leaktrace_server::IncidentFields {
-        contact: Some("dpo@agence.example.fr".into()),
-        ..fields
-    };
-    let row2 = leaktrace_server::store::IncidentRow {
-        id: "ffeeddccbbaa998877665544".into(),
-        fields: serde_json::to_string(&fields).unwrap(),
-        ..row
-    };
-    let n2 = store.add_incident(&row2).unwrap();
-    let dir2 = f
-        .home
-        .join("server/incidents")
-        .join(&row2.id)
-        .join("report");
+    let id2 = "ffeeddccbbaa998877665544";
+    let n2 = add_incident(&f.home, id2, Some("dpo@agence.example.fr"));
+    let dir2 = f.home.join("server/incidents").join(id2).join("report");
     std::fs::create_dir_all(&dir2).unwrap();
     std::fs::copy(
         dir.join("affected_persons.csv"),
@@ -402,16 +372,31 @@ fn the_pseudonym_of_a_contact_id_is_the_one_enrolment_stored() {
 /// An analysed incident of the service (organisation and contact set) whose report lists
 /// `f`'s affected persons; returns its number and public id.
 fn analysed_incident(f: &Fixture) -> (i64, String) {
-    let mut store = leaktrace_server::Store::open(&f.home).unwrap();
+    let id = "0a1b2c3d4e5f60718293a4b5";
+    let n = add_incident(&f.home, id, Some("dpo@agence.example.fr"));
+    let dir = f.home.join("server/incidents").join(id).join("report");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        f.report.join("affected_persons.csv"),
+        dir.join("affected_persons.csv"),
+    )
+    .unwrap();
+    (n, id.to_string())
+}
+
+/// Add an incident of the service (organisation "Agence Démo", the given DPO contact) with
+/// public id `id` to the service's store under `home`; returns its number.
+fn add_incident(home: &Path, id: &str, contact: Option<&str>) -> i64 {
+    let mut store = leaktrace_server::Store::open(home).unwrap();
     let fields = leaktrace_server::IncidentFields {
         title: "fuite".into(),
         organisation: Some("Agence Démo".into()),
-        contact: Some("dpo@agence.example.fr".into()),
+        contact: contact.map(str::to_string),
         ..Default::default()
     };
     let row = leaktrace_server::store::IncidentRow {
         number: 0,
-        id: "0a1b2c3d4e5f60718293a4b5".into(),
+        id: id.into(),
         title: "fuite".into(),
         file_name: "leak.csv".into(),
         file_bytes: 10,
@@ -421,15 +406,7 @@ fn analysed_incident(f: &Fixture) -> (i64, String) {
         created_by: "alice".into(),
         created_at: "2026-11-20T09:30:00Z".into(),
     };
-    let n = store.add_incident(&row).unwrap();
-    let dir = f.home.join("server/incidents").join(&row.id).join("report");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(
-        f.report.join("affected_persons.csv"),
-        dir.join("affected_persons.csv"),
-    )
-    .unwrap();
-    (n, row.id)
+    store.add_incident(&row).unwrap()
 }
 
 /// The incident's `persons_informed` steps and the audit objects naming it.

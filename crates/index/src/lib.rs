@@ -26,6 +26,7 @@ mod remove;
 pub mod segment;
 mod verify;
 
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 pub use catalog::{AnalysisRecord, SnapshotInfo, SnapshotKind, SourceInfo};
@@ -391,14 +392,21 @@ impl Workspace {
         let readers = self.readers_lock(false)?;
         let snaps = self.catalog.snapshots()?;
         let context_key = ContextKey::new(&self.key);
-        let mut out = Vec::with_capacity(snaps.len());
-        for s in snaps {
-            let dir = self.home.join("index").join(&s.segment);
-            let seg = Segment::open(&dir, &context_key, verify)
-                .and_then(|seg| agrees_with_catalog(&s, seg))
-                .map_err(|e| damaged(&s, e))?;
-            out.push((s, seg));
-        }
+        let index_dir = self.home.join("index");
+        // Segments open in parallel; the first damaged one in catalog order is reported.
+        let opened: Vec<Result<(SnapshotInfo, Segment), IndexError>> = snaps
+            .into_par_iter()
+            .map(|s| {
+                let dir = index_dir.join(&s.segment);
+                match Segment::open(&dir, &context_key, verify)
+                    .and_then(|seg| agrees_with_catalog(&s, seg))
+                {
+                    Ok(seg) => Ok((s, seg)),
+                    Err(e) => Err(damaged(&s, e)),
+                }
+            })
+            .collect();
+        let out = opened.into_iter().collect::<Result<Vec<_>, _>>()?;
         Ok(Index {
             snapshots: out,
             fingerprinter: self.fingerprinter(),

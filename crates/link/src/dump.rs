@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap;
 use leaktrace_index::{Domain, Fp, Index, NameKind, Postings, RowPrints};
 use serde::Serialize;
 
-use crate::{estimate, Comparison, EmOptions, Field, Model, MISSING};
+use crate::{estimate, Compared, Comparison, EmOptions, Field, Model, MISSING};
 
 mod blocking;
 mod prepare;
@@ -262,6 +262,36 @@ impl Pair {
                 .collect(),
         }
     }
+}
+
+impl Compared for Pair {
+    fn levels(&self) -> &[u8] {
+        &self.levels
+    }
+    fn tf(&self, i: usize) -> Option<f64> {
+        pair_tf(&self.tf, i)
+    }
+}
+
+/// A pair's levels and term frequencies on their own (e.g. with some fields masked).
+#[derive(Debug, Clone, Copy)]
+pub struct Levels {
+    pub levels: [u8; NF],
+    pub tf: [f32; NF],
+}
+
+impl Compared for Levels {
+    fn levels(&self) -> &[u8] {
+        &self.levels
+    }
+    fn tf(&self, i: usize) -> Option<f64> {
+        pair_tf(&self.tf, i)
+    }
+}
+
+/// A stored term frequency (0 = none).
+fn pair_tf(tf: &[f32; NF], i: usize) -> Option<f64> {
+    tf.get(i).filter(|&&t| t > 0.0).map(|&t| f64::from(t))
 }
 
 /// Per-row outcome.
@@ -557,8 +587,7 @@ impl<'a> Linker<'a> {
         if self.pairs > 0 {
             // EM on at most 400 000 pairs, taken at a fixed stride (deterministic).
             let stride = (self.pairs / 400_000).max(1);
-            let sample: Vec<Comparison> =
-                self.pairs().step_by(stride).map(Pair::comparison).collect();
+            let sample: Vec<&Pair> = self.pairs().step_by(stride).collect();
             if let Ok((m, _)) = estimate(&model, &sample, EmOptions::default()) {
                 model = m;
             }
@@ -600,15 +629,12 @@ impl<'a> Linker<'a> {
     /// Estimate the model on the pairs and keep the best candidate of every row.
     pub fn finish(self, opts: LinkOptions) -> (Model, Vec<RowLink>) {
         let model = self.scoring_model();
+        let scorer = model.scorer();
         // Score every pair (in parallel), then keep each row's best (ties to the smaller id).
         let probs: Vec<Vec<f64>> = self
             .chunks
             .par_iter()
-            .map(|c| {
-                c.iter()
-                    .map(|p| model.probability(&p.comparison()))
-                    .collect()
-            })
+            .map(|c| c.iter().map(|p| scorer.probability(p)).collect())
             .collect();
         let spans = self.row_spans();
         let out: Vec<RowLink> = spans

@@ -94,6 +94,34 @@ pub struct Comparison {
     pub tf: Vec<Option<f64>>,
 }
 
+/// What the model reads of a candidate pair: its level per field and the optional term
+/// frequency of the agreed value. Implemented by [`Comparison`] and by the linker's compact
+/// pairs, so that scoring millions of pairs allocates nothing.
+pub trait Compared {
+    /// Level per field (same order as [`Model::fields`]); [`MISSING`] = no evidence.
+    fn levels(&self) -> &[u8];
+    /// Term frequency of field `i`'s agreed value, if known (used in place of `u` at level 0).
+    fn tf(&self, i: usize) -> Option<f64>;
+}
+
+impl Compared for Comparison {
+    fn levels(&self) -> &[u8] {
+        &self.levels
+    }
+    fn tf(&self, i: usize) -> Option<f64> {
+        self.tf.get(i).copied().flatten()
+    }
+}
+
+impl<T: Compared + ?Sized> Compared for &T {
+    fn levels(&self) -> &[u8] {
+        (**self).levels()
+    }
+    fn tf(&self, i: usize) -> Option<f64> {
+        (**self).tf(i)
+    }
+}
+
 /// Fellegi-Sunter model: fields with their m/u, and the prior.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Model {
@@ -178,14 +206,15 @@ impl Model {
     }
 
     /// Check a comparison's shape against the model.
-    pub fn validate(&self, c: &Comparison) -> Result<(), LinkError> {
-        if c.levels.len() != self.fields.len() {
+    pub fn validate<C: Compared + ?Sized>(&self, c: &C) -> Result<(), LinkError> {
+        let levels = c.levels();
+        if levels.len() != self.fields.len() {
             return Err(LinkError::Width {
-                got: c.levels.len(),
+                got: levels.len(),
                 want: self.fields.len(),
             });
         }
-        for (f, &l) in self.fields.iter().zip(&c.levels) {
+        for (f, &l) in self.fields.iter().zip(levels) {
             if l != MISSING && usize::from(l) >= f.m.len() {
                 return Err(LinkError::Level {
                     field: f.name.clone(),
@@ -196,28 +225,28 @@ impl Model {
         Ok(())
     }
 
-    fn u_of(&self, i: usize, level: u8, c: &Comparison) -> f64 {
-        let f = &self.fields[i];
-        match (level, c.tf.get(i).copied().flatten()) {
-            (0, Some(tf)) => tf.clamp(FLOOR, 1.0),
-            _ => f.u[usize::from(level)],
-        }
-    }
-
     /// log2 Bayes factor of field `i` at `level` for this pair.
-    fn log2_bf(&self, i: usize, level: u8, c: &Comparison) -> f64 {
+    fn log2_bf<C: Compared + ?Sized>(&self, i: usize, level: u8, c: &C) -> f64 {
         if level == MISSING {
             return 0.0;
         }
-        let m = self.fields[i].m[usize::from(level)].max(FLOOR);
-        (m / self.u_of(i, level, c).max(FLOOR)).log2()
+        let f = &self.fields[i];
+        let m = f.m[usize::from(level)].max(FLOOR);
+        let u = match (level, c.tf(i)) {
+            (0, Some(tf)) => tf.clamp(FLOOR, 1.0),
+            _ => f.u[usize::from(level)],
+        };
+        (m / u.max(FLOOR)).log2()
+    }
+
+    fn log2_prior_odds(&self) -> f64 {
+        (self.prior / (1.0 - self.prior)).log2()
     }
 
     /// Match weight: log2 prior odds + Σ log2(m/u).
-    pub fn weight(&self, c: &Comparison) -> f64 {
-        let prior = (self.prior / (1.0 - self.prior)).log2();
-        prior
-            + c.levels
+    pub fn weight<C: Compared + ?Sized>(&self, c: &C) -> f64 {
+        self.log2_prior_odds()
+            + c.levels()
                 .iter()
                 .enumerate()
                 .map(|(i, &l)| self.log2_bf(i, l, c))
@@ -225,17 +254,35 @@ impl Model {
     }
 
     /// Posterior match probability.
-    pub fn probability(&self, c: &Comparison) -> f64 {
+    pub fn probability<C: Compared + ?Sized>(&self, c: &C) -> f64 {
         weight_to_probability(self.weight(c))
     }
 
+    /// The model's Bayes factors computed once, to score many pairs (see [`Scorer`]).
+    pub fn scorer(&self) -> Scorer {
+        Scorer {
+            prior: self.log2_prior_odds(),
+            m0: self.fields.iter().map(|f| f.m[0].max(FLOOR)).collect(),
+            bf: self
+                .fields
+                .iter()
+                .map(|f| {
+                    f.m.iter()
+                        .zip(&f.u)
+                        .map(|(m, u)| (m.max(FLOOR) / u.max(FLOOR)).log2())
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
     /// Per-field contributions to the weight, in field order.
-    pub fn explain(&self, c: &Comparison) -> Vec<Contribution> {
+    pub fn explain<C: Compared + ?Sized>(&self, c: &C) -> Vec<Contribution> {
         self.fields
             .iter()
             .enumerate()
             .map(|(i, f)| {
-                let l = c.levels.get(i).copied().unwrap_or(MISSING);
+                let l = c.levels().get(i).copied().unwrap_or(MISSING);
                 Contribution {
                     field: f.name.clone(),
                     level: if l == MISSING {
@@ -250,6 +297,40 @@ impl Model {
                 }
             })
             .collect()
+    }
+}
+
+/// A [`Model`]'s log2 Bayes factors per field and level, computed once: scores a pair with
+/// additions only (a logarithm only for an agreed value with a term frequency). Gives the same
+/// weights as [`Model::weight`], bit for bit.
+#[derive(Debug, Clone)]
+pub struct Scorer {
+    prior: f64,
+    /// `m` at level 0 per field, floored (the numerator of a term-frequency factor).
+    m0: Vec<f64>,
+    bf: Vec<Vec<f64>>,
+}
+
+impl Scorer {
+    /// Match weight, as [`Model::weight`].
+    pub fn weight<C: Compared + ?Sized>(&self, c: &C) -> f64 {
+        let mut sum = 0.0;
+        for (i, &l) in c.levels().iter().enumerate() {
+            sum += match l {
+                MISSING => 0.0,
+                0 => match c.tf(i) {
+                    Some(tf) => (self.m0[i] / tf.clamp(FLOOR, 1.0).max(FLOOR)).log2(),
+                    None => self.bf[i][0],
+                },
+                _ => self.bf[i][usize::from(l)],
+            };
+        }
+        self.prior + sum
+    }
+
+    /// Posterior match probability, as [`Model::probability`].
+    pub fn probability<C: Compared + ?Sized>(&self, c: &C) -> f64 {
+        weight_to_probability(self.weight(c))
     }
 }
 
@@ -332,9 +413,9 @@ impl Stats {
 /// Estimate `m` and the prior (and `u` if asked) by expectation-maximisation over unlabelled
 /// candidate pairs. Deterministic whatever the thread count: chunks of 4096 pairs are summed in
 /// parallel, then the chunk sums are added in chunk order.
-pub fn estimate(
+pub fn estimate<C: Compared + Sync>(
     model: &Model,
-    pairs: &[Comparison],
+    pairs: &[C],
     opts: EmOptions,
 ) -> Result<(Model, EmTrace), LinkError> {
     if pairs.is_empty() {
@@ -350,15 +431,16 @@ pub fn estimate(
         last_change: f64::INFINITY,
     };
     for it in 0..opts.max_iterations {
+        let scorer = cur.scorer();
         let stats = pairs
             .par_chunks(4096)
             .map(|chunk| {
                 let mut s = Stats::zero(&cur);
                 for c in chunk {
-                    let p = cur.probability(c);
+                    let p = scorer.probability(c);
                     s.match_mass += p;
                     s.total += 1.0;
-                    for (i, &l) in c.levels.iter().enumerate() {
+                    for (i, &l) in c.levels().iter().enumerate() {
                         if l != MISSING {
                             s.m[i][usize::from(l)] += p;
                             s.u[i][usize::from(l)] += 1.0 - p;
@@ -518,6 +600,24 @@ mod tests {
     }
 
     #[test]
+    fn scorer_gives_the_model_weights_bit_for_bit() {
+        let (mut pairs, _) = simulate(5_000);
+        for (k, c) in pairs.iter_mut().enumerate() {
+            c.tf = (0..3)
+                .map(|i| (k % (i + 2) == 0).then_some(1e-7 * (k as f64 + 1.0)))
+                .collect();
+            if k % 7 == 0 {
+                c.levels[k % 3] = MISSING;
+            }
+        }
+        let (model, _) = estimate(&start(), &pairs, EmOptions::default()).unwrap();
+        let scorer = model.scorer();
+        for c in &pairs {
+            assert_eq!(scorer.weight(c).to_bits(), model.weight(c).to_bits(), "{c:?}");
+        }
+    }
+
+    #[test]
     fn missing_is_neutral_and_rare_values_weigh_more() {
         let model = start();
         let all_missing = Comparison {
@@ -557,7 +657,7 @@ mod tests {
         };
         assert!(matches!(model.validate(&bad), Err(LinkError::Level { .. })));
         assert_eq!(
-            estimate(&model, &[], EmOptions::default()).unwrap_err(),
+            estimate::<Comparison>(&model, &[], EmOptions::default()).unwrap_err(),
             LinkError::Empty
         );
     }

@@ -105,9 +105,10 @@ impl ReachStore {
                 ))
             })?;
         let row = self.incident(number)?;
-        if open && !self.report_dir(&row).join("affected_persons.csv").exists() {
+        if open && !leaktrace_server::selfcheck::analysed(&self.report_dir(&row)) {
             return Err(ReachError::Input(format!(
-                "incident {number}: no complete analysis yet (nothing to check against)"
+                "incident {number}: {}",
+                leaktrace_server::selfcheck::NOT_ANALYSED
             )));
         }
         if !server.set_selfcheck(number, &who.name, open)? {

@@ -15,6 +15,15 @@ pub fn audit_object(public_id: &str, open: bool) -> String {
     format!("incident:{public_id}/selfcheck:{what}")
 }
 
+/// Why an incident without a complete analysis cannot be opened to the self-check.
+pub const NOT_ANALYSED: &str = "no complete analysis yet: nothing to check against";
+
+/// Whether an incident's report directory holds a complete analysis: the affected-persons
+/// list the self-check answers from (checked by the pages, the API and `leaktrace selfcheck`).
+pub fn analysed(report_dir: &std::path::Path) -> bool {
+    report_dir.join(crate::service::AFFECTED.name).exists()
+}
+
 /// Open or close incident `id` to the self-check as `who`; whether it changed (false: it
 /// already was, and nothing is audited). Opening needs a complete analysis: the self-check
 /// answers from its affected-persons list.
@@ -23,14 +32,8 @@ pub fn set_open(state: &AppState, who: &Identity, id: &str, open: bool) -> Resul
         return Err(ApiError::new(ErrorCode::Forbidden, "not for your role"));
     }
     let row = crate::service::incident(state, id)?;
-    let list = crate::upload::incident_dir(state, &row.id)
-        .join("report")
-        .join(crate::service::AFFECTED.name);
-    if open && !list.exists() {
-        return Err(ApiError::new(
-            ErrorCode::NotReady,
-            "no complete analysis yet: nothing to check against",
-        ));
+    if open && !analysed(&crate::upload::incident_dir(state, &row.id).join("report")) {
+        return Err(ApiError::new(ErrorCode::NotReady, NOT_ANALYSED));
     }
     let changed = state.store().set_selfcheck(row.number, &who.name, open)?;
     if changed {

@@ -1,8 +1,8 @@
 //! The outcome of a row from its scored pairs: the best candidate, the fields that agreed and
 //! disagreed, and the other persons its values point to (fragments of a stitched row).
 
-use super::{Fragment, LinkOptions, Pair, RowLink, FIELDS, NF};
-use crate::{Comparison, Model, MISSING};
+use super::{Fragment, Levels, LinkOptions, Pair, RowLink, FIELDS, NF};
+use crate::{Model, MISSING};
 
 /// The best candidate of a row's pairs (highest probability, ties to the smaller id).
 fn best_pair(pairs: &[Pair], probs: &[f64]) -> Option<usize> {
@@ -20,8 +20,11 @@ fn best_pair(pairs: &[Pair], probs: &[f64]) -> Option<usize> {
 
 /// A pair's comparison with its identifier fields left out: what the row's names, dates and
 /// places alone say.
-fn without_identifiers(p: &Pair) -> Comparison {
-    let mut c = p.comparison();
+fn without_identifiers(p: &Pair) -> Levels {
+    let mut c = Levels {
+        levels: p.levels,
+        tf: p.tf,
+    };
     for (fi, f) in FIELDS.iter().enumerate() {
         if f.identifier {
             c.levels[fi] = MISSING;

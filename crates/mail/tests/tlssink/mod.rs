@@ -134,11 +134,30 @@ impl TlsSink {
         if !works("/usr/bin/openssl", &["version"]) {
             return missing("/usr/bin/openssl (apt-get install openssl)");
         }
+        // A start that fails under load is retried (each time with fresh certificates); the
+        // script's stderr goes to a file whose text ends up in the failure message.
+        let mut errors = Vec::new();
+        for attempt in 1..=3 {
+            match Self::try_start(mode) {
+                Ok(sink) => return Some(sink),
+                Err(e) => {
+                    eprintln!("tls_sink.py start {attempt} failed: {e}");
+                    errors.push(e);
+                    std::thread::sleep(std::time::Duration::from_millis(500 * attempt));
+                }
+            }
+        }
+        panic!("tls_sink.py did not start: {errors:#?}")
+    }
+
+    fn try_start(mode: Mode) -> Result<TlsSink, String> {
         let dir = tempfile::tempdir().unwrap();
         make_certificates(dir.path());
         let out = dir.path().join("mail");
         std::fs::create_dir_all(&out).unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../mail/tests/tls_sink.py");
+        let stderr_path = dir.path().join("stderr.txt");
+        let stderr = std::fs::File::create(&stderr_path).unwrap();
         let mut child = Command::new("/usr/bin/python3")
             .arg(&script)
             .arg(&out)
@@ -150,24 +169,28 @@ impl TlsSink {
             })
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
-            .expect("start tls_sink.py");
+            .map_err(|e| format!("spawn python3: {e}"))?;
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line.trim().parse().unwrap_or_else(|_| {
-            let _ = child.kill();
-            panic!("tls_sink.py printed no port: {line:?}")
-        });
-        Some(TlsSink {
-            child,
-            port,
-            ca: dir.path().join("ca.pem"),
-            out,
-            _dir: dir,
-        })
+        let read = BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
+        match line.trim().parse() {
+            Ok(port) => Ok(TlsSink {
+                child,
+                port,
+                ca: dir.path().join("ca.pem"),
+                out,
+                _dir: dir,
+            }),
+            Err(_) => {
+                let _ = child.kill();
+                let status = child.wait();
+                let err = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+                Err(format!(
+                    "printed no port ({line:?}, read {read:?}, exit {status:?}); stderr:\n{err}"
+                ))
+            }
+        }
     }
 
     /// Every message received so far: (how its session was protected, message text), in order.
