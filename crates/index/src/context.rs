@@ -332,7 +332,9 @@ mod tests {
         let k = key(6);
         let n = [9u8; NONCE];
         // Over three stretches and a ragged end.
-        let plain: Vec<u8> = (0..3 * STRETCH + 4321).map(|i| (i * 31 % 251) as u8).collect();
+        let plain: Vec<u8> = (0..3 * STRETCH + 4321)
+            .map(|i| (i * 31 % 251) as u8)
+            .collect();
         let mut par = plain.clone();
         k.context.xor_keystream(&n, &mut par);
         let mut ks = vec![0u8; plain.len()];

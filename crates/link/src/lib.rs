@@ -613,7 +613,11 @@ mod tests {
         let (model, _) = estimate(&start(), &pairs, EmOptions::default()).unwrap();
         let scorer = model.scorer();
         for c in &pairs {
-            assert_eq!(scorer.weight(c).to_bits(), model.weight(c).to_bits(), "{c:?}");
+            assert_eq!(
+                scorer.weight(c).to_bits(),
+                model.weight(c).to_bits(),
+                "{c:?}"
+            );
         }
     }
 
