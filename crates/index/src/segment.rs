@@ -559,6 +559,9 @@ pub struct Segment {
     fanout: Mmap,
     post: Mmap,
     names: Mmap,
+    /// Per 16-bit prefix of a deletion fingerprint, where its pairs start in `names.bin` (see
+    /// [`NamesFanout`]); built on the first name lookup.
+    names_fanout: std::sync::OnceLock<crate::fanout::NamesFanout>,
     /// `context.bin`, encrypted (absent in older segments and without a date column).
     context: Option<Mmap>,
     domains: u64,
@@ -604,6 +607,7 @@ impl Segment {
             fanout: open("fanout.bin")?,
             post: open("post.bin")?,
             names: open("names.bin")?,
+            names_fanout: std::sync::OnceLock::new(),
             context: if meta.context.is_some() {
                 Some(open(CONTEXT_FILE)?)
             } else {
@@ -802,7 +806,10 @@ impl Segment {
     pub fn neighbours(&self, deletion: Fp, out: &mut Vec<Fp>) {
         let n = self.names.len() / 32;
         let key = |i: usize| fp_at(&self.names[32 * i..], 0);
-        let (mut lo, mut hi) = crate::interpolate::narrow(n, deletion, key);
+        let fanout = self
+            .names_fanout
+            .get_or_init(|| crate::fanout::NamesFanout::build(n, key));
+        let (mut lo, mut hi) = fanout.range(deletion);
         while lo < hi {
             let mid = (lo + hi) / 2;
             if key(mid) < deletion {
