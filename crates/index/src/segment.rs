@@ -79,15 +79,37 @@ pub struct SegmentMeta {
     /// files without a date column.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
-    /// file name → (bytes, BLAKE3 hex)
+    /// file name → (bytes, checksums)
     pub files: BTreeMap<String, FileSum>,
 }
 
-/// Size and checksum of one segment file.
+/// Size and checksums of one segment file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileSum {
     pub bytes: u64,
+    /// BLAKE3, hex: what older segments have (and older leaktrace versions check).
     pub blake3: String,
+    /// XXH3-128, hex: what analysis checks when present (the same protection against damage
+    /// at several times BLAKE3's speed; neither is a defence against someone who can rewrite
+    /// `meta.json`: docs/index-format.md). Absent in older segments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xxh3: Option<String>,
+}
+
+impl FileSum {
+    /// The size and both checksums of `bytes`.
+    pub fn of(bytes: &[u8]) -> FileSum {
+        FileSum {
+            bytes: bytes.len() as u64,
+            blake3: blake3::hash(bytes).to_hex().to_string(),
+            xxh3: Some(xxh3_hex(twox_hash::XxHash3_128::oneshot(bytes))),
+        }
+    }
+}
+
+/// An XXH3-128 checksum as written in `meta.json` (32 hex digits).
+pub(crate) fn xxh3_hex(sum: u128) -> String {
+    format!("{sum:032x}")
 }
 
 /// One row ready for a segment: its person id, fingerprints and context value.
@@ -485,12 +507,14 @@ struct Stream {
     name: String,
     w: BufWriter<File>,
     hasher: blake3::Hasher,
+    xxh3: twox_hash::XxHash3_128,
     bytes: u64,
 }
 
 impl Stream {
     fn put(&mut self, b: &[u8]) -> Result<(), IndexError> {
         self.hasher.update(b);
+        self.xxh3.write(b);
         self.bytes += b.len() as u64;
         self.w
             .write_all(b)
@@ -508,13 +532,7 @@ impl Files {
 
     fn write(&mut self, name: &str, bytes: &[u8]) -> Result<(), IndexError> {
         write_synced(&self.dir.join(name), bytes)?;
-        self.sums.insert(
-            name.to_string(),
-            FileSum {
-                bytes: bytes.len() as u64,
-                blake3: blake3::hash(bytes).to_hex().to_string(),
-            },
-        );
+        self.sums.insert(name.to_string(), FileSum::of(bytes));
         Ok(())
     }
 
@@ -523,6 +541,7 @@ impl Files {
             name: name.to_string(),
             w: create(&self.dir.join(name))?,
             hasher: blake3::Hasher::new(),
+            xxh3: twox_hash::XxHash3_128::new(),
             bytes: 0,
         })
     }
@@ -539,6 +558,7 @@ impl Files {
             FileSum {
                 bytes: s.bytes,
                 blake3: s.hasher.finalize().to_hex().to_string(),
+                xxh3: Some(xxh3_hex(s.xxh3.finish_128())),
             },
         );
         Ok(())

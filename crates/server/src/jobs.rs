@@ -296,7 +296,8 @@ fn run(state: &AppState, incident: &IncidentRow, job: i64, live: &Live) -> Resul
     }
     let ws = leaktrace_index::Workspace::open(&c.home, c.key_file.as_deref())
         .map_err(|e| e.to_string())?;
-    let index = ws.load(false).map_err(|e| e.to_string())?;
+    // Checked as the CLI's analysis checks it: a damaged segment stops the job, naming it.
+    let index = ws.load(true).map_err(|e| e.to_string())?;
     set(Phase::Linking);
     let opts = leaktrace_analyze::AnalyzeOptions {
         stop: Some(live.cancel.clone()),

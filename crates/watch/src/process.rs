@@ -125,7 +125,8 @@ fn analyse(
     sha: &str,
     bytes: u64,
 ) -> Result<FileStatus, WatchError> {
-    let index = ws.load(false)?;
+    // Every segment checked before its data is used, as `leaktrace analyze` does.
+    let index = ws.load(true)?;
     let opts = leaktrace_analyze::AnalyzeOptions::default();
     let (mut analysis, links) = leaktrace_analyze::analyze(&index, path, &opts, &|_| {})?;
     if analysis.file.sha256 != sha {
