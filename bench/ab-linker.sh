@@ -4,6 +4,9 @@
 # Usage: copy the two release binaries to $LT_BIN_DIR/lt-old and lt-new, then
 #   bench/ab-linker.sh setup     # synth + both enrolments (niced; run while the host is busy)
 #   bench/ab-linker.sh measure   # ROUNDS interleaved analyses each, then F1 (host quiet)
+#   bench/ab-linker.sh paired    # ROUNDS pairs run at the same time, one core each (cores
+#                                # swapped every round): the host's slow and fast phases hit
+#                                # both alike, so the ratio is steadier than between runs
 # PERSONS (default 10000000) and LEAK_ROWS (1200000) set the size; data and workspaces go under
 # $AB_DIR (default /tmp/lt-ab10).
 set -euo pipefail
@@ -44,5 +47,18 @@ measure)
     echo "  $(python3 "$(dirname "$0")/f1.py" "$DATA/leaks/truth/app_reshaped.csv" "$DIR/report-$v/matches.csv")"
   done
   ;;
-*) echo "usage: bench/ab-linker.sh setup|measure" >&2; exit 2 ;;
+paired)
+  LEAK=$DATA/leaks/app_reshaped.csv
+  for i in $(seq "$ROUNDS"); do
+    c=$((i % 2))
+    for v in old new; do
+      ws $v
+      RAYON_NUM_THREADS=1 /usr/bin/time -f "$v run $i (core $c): wall %e s, user %U s, sys %S s" \
+        taskset -c "$c" "$BINS/lt-$v" analyze --quiet --out "$DIR/paired-$v" "$LEAK" > /dev/null &
+      c=$((1 - c))
+    done
+    wait
+  done
+  ;;
+*) echo "usage: bench/ab-linker.sh setup|measure|paired" >&2; exit 2 ;;
 esac
