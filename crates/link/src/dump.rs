@@ -12,7 +12,7 @@
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use leaktrace_index::{Domain, Fp, Index, NameKind, Postings, RowPrints};
+use leaktrace_index::{Domain, Fp, Index, NameKind, Postings, RowPrints, Segment};
 use serde::Serialize;
 
 use crate::{estimate, Compared, Comparison, EmOptions, Field, Model, MISSING};
@@ -21,7 +21,7 @@ mod blocking;
 mod prepare;
 mod rows;
 
-use prepare::{LevelFps, Prepared};
+use prepare::{held_postings, LevelFps, Prepared};
 use rows::row_link;
 pub use rows::NAMES_MAX;
 mod text;
@@ -434,17 +434,23 @@ impl<'a> Linker<'a> {
                         let Some(&(_, o)) = locs.iter().find(|l| l.0 == si) else {
                             continue;
                         };
-                        let seg = &segs[si].1;
-                        let list: &[Fp] = match fps {
-                            LevelFps::Same(v) => v,
-                            LevelFps::PerSegment { kind, exact, per } => {
-                                per[si].get_or_init(|| self.neighbours(prep, *kind, exact, seg))
-                            }
-                            LevelFps::Words { edits, per } => {
-                                per[si].get_or_init(|| self.address_variants(prep, *edits, seg))
-                            }
+                        let seg: &'a Segment = &segs[si].1;
+                        let held = match fps {
+                            LevelFps::Same(v) => v.iter().any(|fp| seg.postings(*fp).contains(o)),
+                            LevelFps::PerSegment { kind, exact, per } => per[si]
+                                .get_or_init(|| {
+                                    held_postings(seg, &self.neighbours(prep, *kind, exact, seg))
+                                })
+                                .iter()
+                                .any(|p| p.contains(o)),
+                            LevelFps::Words { edits, per } => per[si]
+                                .get_or_init(|| {
+                                    held_postings(seg, &self.address_variants(prep, *edits, seg))
+                                })
+                                .iter()
+                                .any(|p| p.contains(o)),
                         };
-                        if list.iter().any(|fp| seg.postings(*fp).contains(o)) {
+                        if held {
                             level = li as u8;
                             break 'levels;
                         }

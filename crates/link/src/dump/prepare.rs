@@ -17,7 +17,7 @@ pub(super) struct Prepared<'a> {
     pub(super) exact_at: Vec<(u32, u32)>,
     pub(super) segments: usize,
     /// Per field, per level: fingerprints (for one-edit levels: per segment).
-    pub(super) levels: Vec<Vec<LevelFps>>,
+    pub(super) levels: Vec<Vec<LevelFps<'a>>>,
     /// Per field: the row has the field.
     pub(super) has: [bool; NF],
     /// Per field: term frequency of the row's exact value (max share over segments).
@@ -44,19 +44,21 @@ impl<'a> Prepared<'a> {
     }
 }
 
-pub(super) enum LevelFps {
+pub(super) enum LevelFps<'a> {
     Same(Vec<Fp>),
-    /// One-edit neighbours, per segment, looked up only when a candidate needs them.
+    /// One-edit neighbours, per segment: the persons holding each, looked up (in one batch)
+    /// only when a candidate needs them, then shared by every candidate of the row.
     PerSegment {
         kind: NameKind,
         exact: Vec<Fp>,
-        per: Vec<std::cell::OnceCell<Vec<Fp>>>,
+        per: Vec<std::cell::OnceCell<Vec<Postings<'a>>>>,
     },
     /// Address word-set variants with this many changes, per segment (only those the
-    /// segment holds), formed only when a candidate needs them.
+    /// segment holds): the persons holding each, formed and looked up only when a candidate
+    /// needs them.
     Words {
         edits: u8,
-        per: Vec<std::cell::OnceCell<Vec<Fp>>>,
+        per: Vec<std::cell::OnceCell<Vec<Postings<'a>>>>,
     },
 }
 
@@ -103,7 +105,7 @@ impl<'a> Linker<'a> {
     /// each (field, segment) in the flat list.
     fn exact_postings(
         &self,
-        levels: &[Vec<LevelFps>],
+        levels: &[Vec<LevelFps<'a>>],
         has: &[bool; NF],
         located: u64,
         big: Option<usize>,
@@ -182,12 +184,21 @@ impl<'a> Linker<'a> {
     }
 }
 
+/// The persons holding each of `fps` in `seg`, looked up as one batch; fingerprints nobody
+/// holds are left out.
+pub(super) fn held_postings<'a>(seg: &'a Segment, fps: &[Fp]) -> Vec<Postings<'a>> {
+    let reqs: Vec<(&'a Segment, Fp)> = fps.iter().map(|fp| (seg, *fp)).collect();
+    let mut found = postings_batch(&reqs);
+    found.retain(|p| !p.is_empty());
+    found
+}
+
 /// The postings of a row's exact values, flat, and the range of each (field, segment) in it.
 type ExactPostings<'a> = (Vec<Postings<'a>>, Vec<(u32, u32)>);
 
 /// Phase 1 of [`Linker::prepare`]: the row's fingerprints per field and level, and which
 /// fields the row has.
-fn row_levels(p: &RowPrints, segments: usize) -> (Vec<Vec<LevelFps>>, [bool; NF]) {
+fn row_levels<'a>(p: &RowPrints, segments: usize) -> (Vec<Vec<LevelFps<'a>>>, [bool; NF]) {
     let per = || (0..segments).map(|_| std::cell::OnceCell::new()).collect();
     let mut levels = Vec::with_capacity(NF);
     let mut has = [false; NF];
