@@ -83,6 +83,10 @@ pub struct Public {
     buckets: Option<Buckets>,
     home: PathBuf,
     counters: [AtomicU64; 3],
+    /// Held for the whole of a [`Public::flush`], so that the last flush at shutdown returns
+    /// only once a periodic one still writing (its task aborted, its blocking write not) has
+    /// committed what it took.
+    flushing: std::sync::Mutex<()>,
     /// Reverse proxies whose `X-Forwarded-For` names the client (none by default).
     trusted: TrustedProxies,
 }
@@ -113,6 +117,7 @@ impl Public {
             buckets,
             home: ws.home().to_path_buf(),
             counters: Default::default(),
+            flushing: std::sync::Mutex::new(()),
             trusted: TrustedProxies::default(),
         })
     }
@@ -133,8 +138,10 @@ impl Public {
         self.counters[o as usize].fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Add the counters kept in memory to the catalog (and zero them).
+    /// Add the counters kept in memory to the catalog (and zero them). A count that could not
+    /// be written is kept in memory for the next flush.
     pub fn flush(&self) -> Result<(), ReachError> {
+        let _one_at_a_time = self.flushing.lock().unwrap_or_else(|e| e.into_inner());
         let taken: Vec<(Outcome, u64)> = Outcome::ALL
             .iter()
             .map(|o| (*o, self.counters[*o as usize].swap(0, Ordering::Relaxed)))
@@ -142,10 +149,24 @@ impl Public {
         if taken.iter().all(|(_, n)| *n == 0) {
             return Ok(());
         }
-        let store = ReachStore::open(&self.home)?;
-        for (o, n) in taken {
-            if n > 0 {
-                store.count(o, n)?;
+        let keep = |from: usize| {
+            for (o, n) in &taken[from..] {
+                self.counters[*o as usize].fetch_add(*n, Ordering::Relaxed);
+            }
+        };
+        let store = match ReachStore::open(&self.home) {
+            Ok(s) => s,
+            Err(e) => {
+                keep(0);
+                return Err(e);
+            }
+        };
+        for (k, (o, n)) in taken.iter().enumerate() {
+            if *n > 0 {
+                if let Err(e) = store.count(*o, *n) {
+                    keep(k);
+                    return Err(e);
+                }
             }
         }
         Ok(())
