@@ -276,13 +276,7 @@ fn an_incident_of_the_service_is_read_from_the_catalog() {
         "{}",
         err(&opts)
     );
-    let dir = f.home.join("server/incidents").join(id).join("report");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(
-        f.report.join("affected_persons.csv"),
-        dir.join("affected_persons.csv"),
-    )
-    .unwrap();
+    put_report(&f.home, id, &f.report);
     assert!(
         err(&opts).contains("contact"),
         "the contact is required: {}",
@@ -291,13 +285,7 @@ fn an_incident_of_the_service_is_read_from_the_catalog() {
     // A second incident with its contact, analysed: ready, keyed by its public id.
     let id2 = "ffeeddccbbaa998877665544";
     let n2 = add_incident(&f.home, id2, Some("dpo@agence.example.fr"));
-    let dir2 = f.home.join("server/incidents").join(id2).join("report");
-    std::fs::create_dir_all(&dir2).unwrap();
-    std::fs::copy(
-        dir.join("affected_persons.csv"),
-        dir2.join("affected_persons.csv"),
-    )
-    .unwrap();
+    put_report(&f.home, id2, &f.report);
     opts.origin = Origin::Incident(n2);
     let p = prepare(&f.home, &f.ws.fingerprinter(), &opts).unwrap();
     assert_eq!((p.counts.affected, p.counts.to_send), (1, 1));
@@ -374,14 +362,20 @@ fn the_pseudonym_of_a_contact_id_is_the_one_enrolment_stored() {
 fn analysed_incident(f: &Fixture) -> (i64, String) {
     let id = "0a1b2c3d4e5f60718293a4b5";
     let n = add_incident(&f.home, id, Some("dpo@agence.example.fr"));
-    let dir = f.home.join("server/incidents").join(id).join("report");
+    put_report(&f.home, id, &f.report);
+    (n, id.to_string())
+}
+
+/// Give the service's incident `id` under `home` the affected-persons list of the report in
+/// `report` (what a complete analysis leaves).
+fn put_report(home: &Path, id: &str, report: &Path) {
+    let dir = home.join("server/incidents").join(id).join("report");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy(
-        f.report.join("affected_persons.csv"),
+        report.join("affected_persons.csv"),
         dir.join("affected_persons.csv"),
     )
     .unwrap();
-    (n, id.to_string())
 }
 
 /// Add an incident of the service (organisation "Agence Démo", the given DPO contact) with
