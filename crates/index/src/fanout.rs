@@ -33,27 +33,15 @@ impl NamesFanout {
         NamesFanout(start)
     }
 
-    /// The range of the table holding every key with `fp`'s prefix: every key before it is
-    /// below `fp`'s prefix, every key from its end on is above.
-    pub(crate) fn range(&self, fp: Fp) -> (usize, usize) {
+    /// The first position of the table (`key(i)`, as built) whose key is not below `fp`: a
+    /// binary search within the range of `fp`'s prefix, before which every key is below that
+    /// prefix and from whose end on every key is above it.
+    pub(crate) fn lower_bound(&self, fp: Fp, key: impl Fn(usize) -> Fp) -> usize {
         let p = Self::prefix(fp);
-        (self.0[p] as usize, self.0[p + 1] as usize)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::NamesFanout;
-    use crate::Fp;
-
-    /// The first position not below `x`, found as `Segment::neighbours` does: the fan-out's
-    /// range, then a binary search in it.
-    fn lower_bound(fanout: &NamesFanout, keys: &[Fp], x: Fp) -> usize {
-        let (mut lo, mut hi) = fanout.range(x);
-        assert!(lo <= hi && hi <= keys.len());
+        let (mut lo, mut hi) = (self.0[p] as usize, self.0[p + 1] as usize);
         while lo < hi {
             let mid = (lo + hi) / 2;
-            if keys[mid] < x {
+            if key(mid) < fp {
                 lo = mid + 1
             } else {
                 hi = mid
@@ -61,6 +49,12 @@ mod tests {
         }
         lo
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NamesFanout;
+    use crate::Fp;
 
     /// A small deterministic generator (splitmix64).
     fn next(s: &mut u64) -> u64 {
@@ -107,7 +101,7 @@ mod tests {
             ]);
             for x in probes {
                 assert_eq!(
-                    lower_bound(&fanout, &keys, x),
+                    fanout.lower_bound(x, |i| keys[i]),
                     keys.partition_point(|k| *k < x),
                     "x = {x:#x}"
                 );

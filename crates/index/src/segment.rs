@@ -831,15 +831,7 @@ impl Segment {
         let fanout = self
             .names_fanout
             .get_or_init(|| crate::fanout::NamesFanout::build(n, key));
-        let (mut lo, mut hi) = fanout.range(deletion);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if key(mid) < deletion {
-                lo = mid + 1
-            } else {
-                hi = mid
-            }
-        }
+        let mut lo = fanout.lower_bound(deletion, key);
         while lo < n && key(lo) == deletion {
             out.push(fp_at(&self.names[32 * lo + 16..], 0));
             lo += 1;

@@ -71,13 +71,13 @@ pub(crate) fn map_checked(
 }
 
 /// Check a segment file's checksum against `want` — XXH3-128 where the segment records it,
-/// else BLAKE3 (older segments) — through a mapping of its own
-/// that is gone when this returns. The file is immutable once published, so the mapping that
-/// lookups then read shows the very bytes checked here; being fresh, that mapping faults its
-/// pages in under its own advice — with huge pages once the index may stay resident
-/// (`Segment::keep_resident`) — instead of inheriting the small pages this sequential pass
-/// would have left in its page tables (half the index mapped with 4 KiB pages made linking on
-/// a 10 M-person index about a quarter slower: bench/README.md).
+/// else BLAKE3 (older segments) — through a mapping of its own that is gone when this returns.
+/// The file is immutable once published, so the mapping that lookups then read shows the very
+/// bytes checked here; being fresh, that mapping faults its pages in under its own advice —
+/// with huge pages once the index may stay resident (`Segment::keep_resident`) — instead of
+/// inheriting the small pages this sequential pass would have left in its page tables (half
+/// the index mapped with 4 KiB pages made linking on a 10 M-person index about a quarter
+/// slower: bench/README.md).
 fn checksum(path: &Path, want: &FileSum) -> Result<(), IndexError> {
     let m = map(path)?;
     #[cfg(unix)]

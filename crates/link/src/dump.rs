@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap;
 use leaktrace_index::{Domain, Fp, Index, NameKind, Postings, RowPrints, Segment};
 use serde::Serialize;
 
-use crate::{estimate, Compared, Comparison, EmOptions, Field, Model, MISSING};
+use crate::{estimate, Compared, EmOptions, Field, Model, MISSING};
 
 mod blocking;
 mod prepare;
@@ -248,20 +248,6 @@ pub struct SnapshotAgreement {
     pub held: u16,
     /// Fields whose exact value equals the snapshot's.
     pub agree: u16,
-}
-
-impl Pair {
-    /// As a [`Comparison`] for the model.
-    pub fn comparison(&self) -> Comparison {
-        Comparison {
-            levels: self.levels.to_vec(),
-            tf: self
-                .tf
-                .iter()
-                .map(|&t| (t > 0.0).then_some(f64::from(t)))
-                .collect(),
-        }
-    }
 }
 
 impl Compared for Pair {

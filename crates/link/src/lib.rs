@@ -231,12 +231,11 @@ impl Model {
             return 0.0;
         }
         let f = &self.fields[i];
-        let m = f.m[usize::from(level)].max(FLOOR);
         let u = match (level, c.tf(i)) {
-            (0, Some(tf)) => tf.clamp(FLOOR, 1.0),
+            (0, Some(tf)) => tf_u(tf),
             _ => f.u[usize::from(level)],
         };
-        (m / u.max(FLOOR)).log2()
+        log2_ratio(f.m[usize::from(level)], u)
     }
 
     fn log2_prior_odds(&self) -> f64 {
@@ -262,14 +261,14 @@ impl Model {
     pub fn scorer(&self) -> Scorer {
         Scorer {
             prior: self.log2_prior_odds(),
-            m0: self.fields.iter().map(|f| f.m[0].max(FLOOR)).collect(),
+            m0: self.fields.iter().map(|f| f.m[0]).collect(),
             bf: self
                 .fields
                 .iter()
                 .map(|f| {
                     f.m.iter()
                         .zip(&f.u)
-                        .map(|(m, u)| (m.max(FLOOR) / u.max(FLOOR)).log2())
+                        .map(|(m, u)| log2_ratio(*m, *u))
                         .collect()
                 })
                 .collect(),
@@ -306,7 +305,7 @@ impl Model {
 #[derive(Debug, Clone)]
 pub struct Scorer {
     prior: f64,
-    /// `m` at level 0 per field, floored (the numerator of a term-frequency factor).
+    /// `m` at level 0 per field (the numerator of a term-frequency factor).
     m0: Vec<f64>,
     bf: Vec<Vec<f64>>,
 }
@@ -319,7 +318,7 @@ impl Scorer {
             sum += match l {
                 MISSING => 0.0,
                 0 => match c.tf(i) {
-                    Some(tf) => (self.m0[i] / tf.clamp(FLOOR, 1.0).max(FLOOR)).log2(),
+                    Some(tf) => log2_ratio(self.m0[i], tf_u(tf)),
                     None => self.bf[i][0],
                 },
                 _ => self.bf[i][usize::from(l)],
@@ -332,6 +331,16 @@ impl Scorer {
     pub fn probability<C: Compared + ?Sized>(&self, c: &C) -> f64 {
         weight_to_probability(self.weight(c))
     }
+}
+
+/// log2(m / u), both floored at [`FLOOR`]: one field's Bayes factor.
+fn log2_ratio(m: f64, u: f64) -> f64 {
+    (m.max(FLOOR) / u.max(FLOOR)).log2()
+}
+
+/// The `u` of an agreed value with term frequency `tf` (the share of records holding it).
+fn tf_u(tf: f64) -> f64 {
+    tf.clamp(FLOOR, 1.0)
 }
 
 /// Convert a match weight (log2 odds) into a probability.
