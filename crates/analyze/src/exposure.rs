@@ -200,11 +200,32 @@ pub fn expose<'a>(
             }
         }
     }
-    let mut order: Vec<usize> = (0..out.persons.len()).collect();
-    order.sort_unstable_by(|&a, &b| out.persons[a].0.cmp(out.persons[b].0));
+    let order = id_order(&out.persons);
     out.persons = order.iter().map(|&k| out.persons[k]).collect();
     out.fragments = order.iter().map(|&k| out.fragments[k]).collect();
     out
+}
+
+/// The indices of `persons` in the order of their ids (distinct). Each id's first 16 bytes sit
+/// beside its index as one integer, so that most comparisons need not reach the id itself: a
+/// million ids sort without a million cache misses per pass.
+fn id_order<T>(persons: &[(&str, T, [u8; 3])]) -> Vec<usize> {
+    let head = |id: &str| {
+        let mut b = [0u8; 16];
+        let n = id.len().min(16);
+        b[..n].copy_from_slice(&id.as_bytes()[..n]);
+        u128::from_be_bytes(b)
+    };
+    let mut keyed: Vec<(u128, usize)> = persons
+        .iter()
+        .enumerate()
+        .map(|(k, p)| (head(p.0), k))
+        .collect();
+    keyed.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| persons[a.1].0.cmp(persons[b.1].0))
+    });
+    keyed.into_iter().map(|(_, k)| k).collect()
 }
 
 /// Bits of the INSEE-code columns (the department may come from them).
@@ -342,4 +363,32 @@ fn recombination(exposed: &Exposed, personal: &Personal) -> Option<Recombination
             .count() as u64,
         combinations: combinations_of(personal, masks.into_iter()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::id_order;
+
+    #[test]
+    fn ids_sort_as_strings_whatever_their_length() {
+        let ids = [
+            "FT000000010",
+            "FT00000001",
+            "FT000000001",
+            "",
+            "a-very-long-identifier-shared-prefix-2",
+            "a-very-long-identifier-shared-prefix-10",
+            "a-very-long-identifier-shared-prefix",
+            "Élodie-42",
+            "E",
+            "ZZ",
+            "FT0000000011234567",
+            "FT0000000011234566",
+        ];
+        let persons: Vec<(&str, u32, [u8; 3])> = ids.iter().map(|&id| (id, 0, [0; 3])).collect();
+        let got: Vec<&str> = id_order(&persons).iter().map(|&k| ids[k]).collect();
+        let mut want = ids.to_vec();
+        want.sort_unstable();
+        assert_eq!(got, want);
+    }
 }

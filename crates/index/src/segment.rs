@@ -565,6 +565,10 @@ impl Files {
     }
 }
 
+/// The keyed hash of a person id in the id tables ([`Segment::id_hash`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdHash(u64);
+
 /// A published segment, memory-mapped.
 pub struct Segment {
     pub meta: SegmentMeta,
@@ -693,11 +697,22 @@ impl Segment {
 
     /// Ordinal of a person id.
     pub fn ordinal(&self, id: &str) -> Option<u32> {
+        self.ordinal_hashed(id, self.id_hash(id))
+    }
+
+    /// The keyed hash [`Segment::ordinal`] looks `id` up by. Every segment of a workspace
+    /// shares its key, so one hash serves them all ([`Segment::ordinal_hashed`]).
+    pub fn id_hash(&self, id: &str) -> IdHash {
+        IdHash(self.key.id_hash(id.as_bytes()))
+    }
+
+    /// [`Segment::ordinal`] with the id's hash already computed (by a segment of the same
+    /// workspace).
+    pub fn ordinal_hashed(&self, id: &str, h: IdHash) -> Option<u32> {
         let table = &self.hash;
         let mask = table.len() / 8 - 1;
-        let h = self.key.id_hash(id.as_bytes());
-        let tag = h & 0xffff_ffff_0000_0000;
-        let mut i = h as usize & mask;
+        let tag = h.0 & 0xffff_ffff_0000_0000;
+        let mut i = h.0 as usize & mask;
         for _ in 0..=mask {
             let slot = u64_at(table, i);
             let ord = (slot & 0xffff_ffff) as usize;
@@ -713,14 +728,11 @@ impl Segment {
         None
     }
 
-    /// Ask the CPU to fetch the id table slot where a lookup of `id` starts
-    /// ([`Segment::ordinal`]), to look many ids up without waiting for each.
-    pub fn prefetch_ordinal(&self, id: &str) {
+    /// Ask the CPU to fetch the id table slot where a lookup of an id of hash `h` starts
+    /// ([`Segment::ordinal_hashed`]), to look many ids up without waiting for each.
+    pub fn prefetch_ordinal(&self, h: IdHash) {
         let mask = self.hash.len() / 8 - 1;
-        prefetch(
-            &self.hash,
-            8 * (self.key.id_hash(id.as_bytes()) as usize & mask),
-        );
+        prefetch(&self.hash, 8 * (h.0 as usize & mask));
     }
 
     /// Ask the CPU to fetch the offsets [`Segment::id_bytes`] will read for `ord`.

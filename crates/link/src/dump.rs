@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::{estimate, Compared, EmOptions, Field, Model, MISSING};
 
 mod blocking;
+mod hits;
 mod prepare;
 mod rows;
 
@@ -357,7 +358,7 @@ impl std::fmt::Debug for Linker<'_> {
 /// Whether a fuzzy level applies to the row: towns and postal codes one edit away only count
 /// for foreign places (French postal codes one edit apart are other real places nearby, and
 /// French towns are checked against their postal code).
-fn level_applies(level: Level, prep: &Prepared<'_>) -> bool {
+fn level_applies(level: Level, prep: &Prepared<'_, '_>) -> bool {
     match level {
         OneEdit(NameKind::Town | NameKind::Postal) => prep.places_independent,
         _ => true,
@@ -391,7 +392,7 @@ impl<'a> Linker<'a> {
 
     fn compare(
         &self,
-        prep: &Prepared<'a>,
+        prep: &Prepared<'a, '_>,
         locs: &[(usize, u32)],
     ) -> ([u8; NF], u16, Vec<SnapshotAgreement>) {
         let segs = &self.index.snapshots;
@@ -423,6 +424,10 @@ impl<'a> Linker<'a> {
                         let seg: &'a Segment = &segs[si].1;
                         let held = match fps {
                             LevelFps::Same(v) => v.iter().any(|fp| seg.postings(*fp).contains(o)),
+                            LevelFps::Shared { fps, per } => per[si]
+                                .get_or_init(|| held_postings(seg, fps))
+                                .iter()
+                                .any(|p| p.contains(o)),
                             LevelFps::PerSegment { kind, exact, per } => per[si]
                                 .get_or_init(|| {
                                     held_postings(seg, &self.neighbours(prep, *kind, exact, seg))
@@ -475,7 +480,7 @@ impl<'a> Linker<'a> {
     }
 
     /// Per snapshot holding the person, the row's fields it holds and those agreeing exactly.
-    fn versions(&self, prep: &Prepared<'a>, locs: &[(usize, u32)]) -> Vec<SnapshotAgreement> {
+    fn versions(&self, prep: &Prepared<'a, '_>, locs: &[(usize, u32)]) -> Vec<SnapshotAgreement> {
         let segs = &self.index.snapshots;
         locs.iter()
             .map(|&(si, o)| {

@@ -3,12 +3,11 @@
 
 use rustc_hash::FxHashMap;
 
-use leaktrace_index::segment::{postings_batch, prefetch_bytes};
+use leaktrace_index::segment::{postings_batch, prefetch_bytes, IdHash};
 use leaktrace_index::{Domain, Fp, NameKind, Postings, RowPrints, Segment};
 
-use super::{
-    truncate_keeping, Known, Linker, Locations, HOLDERS_MAX, MAX_BLOCK, MAX_CANDIDATES, SMALL_BLOCK,
-};
+use super::hits::{count_blocks, Hits, Key};
+use super::{truncate_keeping, Known, Linker, Locations, HOLDERS_MAX, MAX_CANDIDATES};
 
 impl<'a> Linker<'a> {
     /// Candidate persons of a row: id → locations (segment, ordinal) in every segment holding them.
@@ -21,8 +20,7 @@ impl<'a> Linker<'a> {
     /// identifier) per segment, looked up for blocking and needed again to compare.
     pub(super) fn candidates(&self, p: &RowPrints) -> (Vec<(String, Locations)>, Known<'a>) {
         let (mut hits, known) = self.block_hits(p);
-        let top = hits.values().copied().max().unwrap_or(0);
-        if top < NEAR_BIRTH_BELOW {
+        if hits.top() < NEAR_BIRTH_BELOW {
             self.near_birth_hits(p, &mut hits);
         }
         (self.resolve(hits, &holders_of(&known)), known)
@@ -140,30 +138,30 @@ impl<'a> Linker<'a> {
     /// other segments; `holders` (persons holding one of the row's identifiers) are kept
     /// whatever their count.
     fn resolve(&self, hits: Hits, holders: &[Holder]) -> Vec<(String, Locations)> {
-        let held = |k: &(usize, u32)| {
-            holders
-                .iter()
-                .filter(|h| (h.0, h.1) == *k)
-                .fold(0u32, |m, h| m | h.2)
-        };
-        let is_holder = |k: &(usize, u32)| held(k) != 0;
+        // Per (segment, ordinal), the bits of the row's identifier values it holds.
+        let mut held_by: Vec<(Key, u32)> = holders.iter().map(|h| ((h.0, h.1), h.2)).collect();
+        held_by.sort_unstable();
+        held_by.dedup_by(|b, a| {
+            let same = a.0 == b.0;
+            if same {
+                a.1 |= b.1;
+            }
+            same
+        });
         let segs: &'a [(leaktrace_index::SnapshotInfo, Segment)] = &self.index.snapshots;
-        let mut ranked: Vec<((usize, u32), u32)> = hits.into_iter().collect();
-        ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         // Within one segment too, far fewer shared keys than the best cannot win.
-        let top = ranked.first().map_or(0, |r| r.1);
-        ranked.retain(|r| 2 * r.1 >= top || is_holder(&r.0));
+        let mut ranked = hits.ranked(&held_by);
         truncate_keeping(&mut ranked, MAX_CANDIDATES * segs.len().max(1), |r| {
-            is_holder(&r.0)
+            r.2 != 0
         });
         // Merge a person's hits across segments by id. Each step's memory is requested for
         // all of them before it is read.
-        for ((si, o), _) in &ranked {
+        for ((si, o), _, _) in &ranked {
             segs[*si].1.prefetch_id(*o);
         }
         let ids: Vec<&'a [u8]> = ranked
             .iter()
-            .map(|((si, o), _)| {
+            .map(|((si, o), _, _)| {
                 let id = segs[*si].1.id_bytes(*o);
                 prefetch_bytes(id);
                 id
@@ -171,8 +169,7 @@ impl<'a> Linker<'a> {
             .collect();
         let mut by_id: Vec<(&'a [u8], u32, Locations, u32)> = Vec::new();
         let mut pos: FxHashMap<&[u8], usize> = FxHashMap::default();
-        for (((si, o), n), id) in ranked.into_iter().zip(ids) {
-            let holder = held(&(si, o));
+        for (((si, o), n, holder), id) in ranked.into_iter().zip(ids) {
             match pos.get(id) {
                 Some(&i) => {
                     by_id[i].1 += n;
@@ -201,17 +198,22 @@ impl<'a> Linker<'a> {
             .into_iter()
             .map(|(id, _, locs, _)| (String::from_utf8_lossy(id).into_owned(), locs))
             .collect();
-        for (id, locs) in &cands {
+        // One keyed hash per id: the segments of a workspace share its key.
+        let hashes: Vec<Option<IdHash>> = cands
+            .iter()
+            .map(|(id, _)| segs.first().map(|(_, s)| s.id_hash(id)))
+            .collect();
+        for ((_, locs), h) in cands.iter().zip(&hashes) {
             for (si, (_, seg)) in segs.iter().enumerate() {
-                if !locs.iter().any(|l| l.0 == si) {
-                    seg.prefetch_ordinal(id);
+                if let (false, Some(h)) = (locs.iter().any(|l| l.0 == si), h) {
+                    seg.prefetch_ordinal(*h);
                 }
             }
         }
-        for (id, locs) in &mut cands {
+        for ((id, locs), h) in cands.iter_mut().zip(&hashes) {
             for (si, (_, seg)) in segs.iter().enumerate() {
-                if !locs.iter().any(|l| l.0 == si) {
-                    if let Some(o) = seg.ordinal(id) {
+                if let (false, Some(h)) = (locs.iter().any(|l| l.0 == si), h) {
+                    if let Some(o) = seg.ordinal_hashed(id, *h) {
                         locs.push((si, o));
                     }
                 }
@@ -221,9 +223,6 @@ impl<'a> Linker<'a> {
         cands
     }
 }
-
-/// Blocking keys shared with each (segment, ordinal).
-type Hits = FxHashMap<(usize, u32), u32>;
 
 /// A person holding one of the row's identifier values: (segment, ordinal, bit of the value
 /// among the row's identifier values).
@@ -254,24 +253,3 @@ fn holders_of(known: &Known<'_>) -> Vec<Holder> {
 pub const NEAR_BIRTH_BELOW: u32 = 3;
 /// At most this many neighbour names per name and segment are tried for near-birth keys.
 pub const MAX_NEAR_NAMES: usize = 32;
-
-/// Add the persons of `blocks` to `hits`. Small blocks first; a large block (a common name)
-/// only adds to the counts of the persons small blocks found — unless they found none; blocks
-/// over [`MAX_BLOCK`] persons are skipped.
-fn count_blocks<'a>(mut blocks: Vec<(usize, Postings<'a>)>, hits: &mut Hits) {
-    blocks.retain(|(_, post)| !post.is_empty() && post.len() <= MAX_BLOCK);
-    blocks.sort_by_key(|(si, post)| (post.len(), *si));
-    for (si, post) in blocks {
-        if post.len() <= SMALL_BLOCK || hits.is_empty() {
-            for o in post.iter() {
-                *hits.entry((si, o)).or_default() += 1;
-            }
-        } else {
-            for ((s, o), n) in hits.iter_mut() {
-                if *s == si && post.contains(*o) {
-                    *n += 1;
-                }
-            }
-        }
-    }
-}

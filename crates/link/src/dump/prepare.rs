@@ -9,7 +9,7 @@ use super::Level::{OneEdit, Same, Words};
 use super::{domains_of, seg_bit, Known, Linker, FIELDS, HOLDERS_MAX, NF};
 
 /// A row's evidence, prepared once for all its candidates.
-pub(super) struct Prepared<'a> {
+pub(super) struct Prepared<'a, 'p> {
     /// The persons holding each of the row's exact values, per (field, segment): see
     /// [`Prepared::exact`].
     pub(super) exact: Vec<Postings<'a>>,
@@ -28,15 +28,15 @@ pub(super) struct Prepared<'a> {
     /// The row's postal code and town are not a French pair: both count.
     pub(super) places_independent: bool,
     /// The row's names, for one-edit neighbourhoods.
-    pub(super) names: Vec<(NameKind, String)>,
+    pub(super) names: &'p [(NameKind, String)],
     /// The fingerprints of the names' deletions, per name kind: computed once for the row,
     /// then looked up in each segment that needs them.
     pub(super) deletions: std::cell::OnceCell<Vec<(NameKind, Vec<Fp>)>>,
     /// The row's address words per column (see [`RowPrints::address`]).
-    pub(super) address: Vec<Vec<String>>,
+    pub(super) address: &'p [Vec<String>],
 }
 
-impl<'a> Prepared<'a> {
+impl<'a> Prepared<'a, '_> {
     /// The persons holding each of the row's exact values of field `fi` in segment `si`.
     pub(super) fn exact(&self, fi: usize, si: usize) -> &[Postings<'a>] {
         let (a, b) = self.exact_at[fi * self.segments + si];
@@ -45,7 +45,15 @@ impl<'a> Prepared<'a> {
 }
 
 pub(super) enum LevelFps<'a> {
+    /// The row's exact values (the first level: their postings are in [`Prepared::exact`]).
     Same(Vec<Fp>),
+    /// The row's fingerprints of a later shared-value level (a surname's core, a birth
+    /// year), per segment: the persons holding each, looked up (in one batch) when a
+    /// candidate first needs them, then shared by every candidate of the row.
+    Shared {
+        fps: Vec<Fp>,
+        per: Vec<std::cell::OnceCell<Vec<Postings<'a>>>>,
+    },
     /// One-edit neighbours, per segment: the persons holding each, looked up (in one batch)
     /// only when a candidate needs them, then shared by every candidate of the row.
     PerSegment {
@@ -73,7 +81,12 @@ impl<'a> Linker<'a> {
     /// The row's evidence. Exact values are looked up in the segments holding a candidate
     /// (bit `si` of `located`) and in the largest one (term frequencies); identifiers in every
     /// segment (who else holds them). `known` are lookups already made for blocking.
-    pub(super) fn prepare(&self, p: &RowPrints, located: u64, known: &Known<'a>) -> Prepared<'a> {
+    pub(super) fn prepare<'p>(
+        &self,
+        p: &'p RowPrints,
+        located: u64,
+        known: &Known<'a>,
+    ) -> Prepared<'a, 'p> {
         let segs = &self.index.snapshots;
         let big = (0..segs.len()).max_by_key(|&si| segs[si].0.persons);
         let (levels, has) = row_levels(p, segs.len());
@@ -88,9 +101,9 @@ impl<'a> Linker<'a> {
             holders: vec![Vec::new(); NF],
             email_spells_name: p.email_spells_name,
             places_independent: p.places_independent,
-            names: p.names.clone(),
+            names: &p.names,
             deletions: std::cell::OnceCell::new(),
-            address: p.address.clone(),
+            address: &p.address,
         };
         if let Some(big) = big {
             prep.term_frequencies(big, segs[big].1.persons());
@@ -157,7 +170,7 @@ impl<'a> Linker<'a> {
     /// Exact-name fingerprints one edit away from the row's names, in one segment.
     pub(super) fn neighbours(
         &self,
-        prep: &Prepared<'a>,
+        prep: &Prepared<'a, '_>,
         kind: NameKind,
         exact: &[Fp],
         seg: &Segment,
@@ -196,39 +209,15 @@ pub(super) fn held_postings<'a>(seg: &'a Segment, fps: &[Fp]) -> Vec<Postings<'a
 /// The postings of a row's exact values, flat, and the range of each (field, segment) in it.
 type ExactPostings<'a> = (Vec<Postings<'a>>, Vec<(u32, u32)>);
 
-/// Phase 1 of [`Linker::prepare`]: the row's fingerprints per field and level, and which
-/// fields the row has.
+/// Phase 1 of [`Linker::prepare`]: which fields the row has, and its fingerprints per level
+/// of each of them (nothing for the others: no candidate compares them).
 fn row_levels<'a>(p: &RowPrints, segments: usize) -> (Vec<Vec<LevelFps<'a>>>, [bool; NF]) {
-    let per = || (0..segments).map(|_| std::cell::OnceCell::new()).collect();
-    let mut levels = Vec::with_capacity(NF);
     let mut has = [false; NF];
     for (fi, f) in FIELDS.iter().enumerate() {
-        let mut lv = Vec::with_capacity(f.levels.len());
-        for (li, (_, level, _, _)) in f.levels.iter().enumerate() {
-            lv.push(match *level {
-                Same(d) => {
-                    let fps: Vec<Fp> = p.of(d).collect();
-                    if li == 0 && !fps.is_empty() {
-                        has[fi] = true;
-                    }
-                    LevelFps::Same(fps)
-                }
-                OneEdit(kind) => LevelFps::PerSegment {
-                    kind,
-                    exact: p.of(kind.domains().0).collect(),
-                    per: per(),
-                },
-                Words(edits) => LevelFps::Words { edits, per: per() },
-            });
-        }
-        // Birth year alone (an age) still makes the field present.
-        if !has[fi]
-            && f.name == "birth_date"
-            && p.of(leaktrace_index::Domain::BirthYear).next().is_some()
-        {
-            has[fi] = true;
-        }
-        levels.push(lv);
+        has[fi] = matches!(f.levels.first(), Some((_, Same(d), _, _)) if p.of(*d).next().is_some())
+            // Birth year alone (an age) still makes the field present.
+            || (f.name == "birth_date"
+                && p.of(leaktrace_index::Domain::BirthYear).next().is_some());
     }
     // Sorted name tokens only stand in for names the row could not split: with surname or
     // first name present they would count the same evidence twice.
@@ -236,10 +225,35 @@ fn row_levels<'a>(p: &RowPrints, segments: usize) -> (Vec<Vec<LevelFps<'a>>>, [b
     if has[idx("last_name")] || has[idx("first_name")] {
         has[idx("name_tokens")] = false;
     }
+    let per = || (0..segments).map(|_| std::cell::OnceCell::new()).collect();
+    let levels = FIELDS
+        .iter()
+        .zip(has)
+        .map(|(f, has)| {
+            if !has {
+                return Vec::new();
+            }
+            let level =
+                |(li, (_, level, _, _)): (usize, &(&str, super::Level, f64, f64))| match *level {
+                    Same(d) if li == 0 => LevelFps::Same(p.of(d).collect()),
+                    Same(d) => LevelFps::Shared {
+                        fps: p.of(d).collect(),
+                        per: per(),
+                    },
+                    OneEdit(kind) => LevelFps::PerSegment {
+                        kind,
+                        exact: p.of(kind.domains().0).collect(),
+                        per: per(),
+                    },
+                    Words(edits) => LevelFps::Words { edits, per: per() },
+                };
+            f.levels.iter().enumerate().map(level).collect()
+        })
+        .collect();
     (levels, has)
 }
 
-impl Prepared<'_> {
+impl Prepared<'_, '_> {
     /// Phase 3 of [`Linker::prepare`]: term frequency of each exact value in the largest
     /// segment (`big`, of `persons` persons: the population).
     fn term_frequencies(&mut self, big: usize, persons: usize) {

@@ -22,7 +22,7 @@ impl<'a> Linker<'a> {
     /// segment `seg` holds for someone (so that comparing a candidate tests only those).
     pub(super) fn address_variants(
         &self,
-        prep: &Prepared<'a>,
+        prep: &Prepared<'a, '_>,
         edits: u8,
         seg: &Segment,
     ) -> Vec<Fp> {
