@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use leaktrace_attrib::{attribute, extraction_window, Attribution, ExtractionWindow};
 use leaktrace_index::{
@@ -492,19 +492,30 @@ fn link_rows<'a>(
         .or_else(|| types.iter().position(|t| *t == ColumnType::InseeCode));
     let mut row_dept: Vec<[u8; 3]> = Vec::new();
     let mut done = 0u64;
+    // One fingerprint cache per worker thread for the whole file (names and places repeat
+    // across batches), each only ever locked by its own thread: never contended.
+    let caches: Vec<Mutex<Cache>> = (0..rayon::current_num_threads().max(1))
+        .map(|_| Mutex::new(Cache::for_lookup()))
+        .collect();
     let mut process = |batch: Vec<Record>| {
         let pairs: Vec<_> = batch
             .par_iter()
-            .map_init(Cache::for_lookup, |cache, r| {
-                let cells: Vec<(ColumnType, &str)> = r
-                    .fields
-                    .iter()
-                    .zip(&types)
-                    .map(|(v, t)| (*t, v.as_str()))
-                    .collect();
-                let prints = fpr.row_cached(&cells, None, cache);
-                linker.pairs_of(r.index, &prints)
-            })
+            .map_init(
+                || {
+                    let i = rayon::current_thread_index().unwrap_or(0) % caches.len();
+                    caches[i].lock().unwrap_or_else(PoisonError::into_inner)
+                },
+                |cache, r| {
+                    let cells: Vec<(ColumnType, &str)> = r
+                        .fields
+                        .iter()
+                        .zip(&types)
+                        .map(|(v, t)| (*t, v.as_str()))
+                        .collect();
+                    let prints = fpr.row_cached(&cells, None, cache);
+                    linker.pairs_of(r.index, &prints)
+                },
+            )
             .collect();
         for r in &batch {
             let mut mask = 0u32;

@@ -356,6 +356,7 @@ impl Fingerprinter {
             ..RowPrints::default()
         };
         let mut parts = Parts::default();
+        cache.trim();
         for &(ty, raw) in cells {
             let v = raw.trim();
             if !(v.is_empty() || v.eq_ignore_ascii_case("null") || v == "\\N") {
@@ -488,12 +489,16 @@ impl Fingerprinter {
     fn names(&self, parts: &Parts, cache: &mut Cache, out: &mut RowPrints) -> Names {
         let mut n = Names::default();
         let every_name = cache.every_name;
+        // Per kind, the cache index of each raw name's forms (for the name tokens below).
+        let mut at: [Vec<u32>; 2] = [Vec::new(), Vec::new()];
         for (kind, raws) in [
             (NameKind::Last, &parts.lasts),
             (NameKind::First, &parts.firsts),
         ] {
             for l in raws {
-                let (info, new) = cache.name(self, kind, l);
+                let (i, new) = cache.name(self, kind, l);
+                at[kind as usize].push(i);
+                let info = cache.info(kind, i);
                 if info.canonical.is_empty() {
                     continue;
                 }
@@ -524,16 +529,11 @@ impl Fingerprinter {
             }
         }
         let mut words: Vec<&str> = Vec::new();
-        for l in &parts.lasts {
-            for f in &parts.firsts {
+        for &l in &at[NameKind::Last as usize] {
+            for &f in &at[NameKind::First as usize] {
                 words.clear();
-                for (k, raw) in [(0, l), (1, f)] {
-                    words.extend(
-                        cache.names[k]
-                            .get(raw.as_str())
-                            .iter()
-                            .flat_map(|i| i.words.split(' ')),
-                    );
+                for (kind, i) in [(NameKind::Last, l), (NameKind::First, f)] {
+                    words.extend(cache.info(kind, i).words.split(' '));
                 }
                 words.retain(|w| !w.is_empty());
                 words.sort_unstable();
@@ -581,7 +581,7 @@ impl Fingerprinter {
         years.sort_unstable();
         years.dedup();
         for y in &years {
-            let fp = cache.get(self, Domain::BirthYear, &y.to_string());
+            let fp = cache.year(self, *y);
             out.prints.push((Domain::BirthYear, fp));
         }
         // Names + town: always enrolled; looked up when the row has no postal code or a

@@ -345,6 +345,8 @@ pub struct Linker<'a> {
     pairs: usize,
     rows: u64,
     candidates: FxHashMap<u64, u32>,
+    /// Per field: the bits of its levels' domains (see [`Segment::present`]).
+    field_domains: [u64; NF],
 }
 
 impl std::fmt::Debug for Linker<'_> {
@@ -387,6 +389,9 @@ impl<'a> Linker<'a> {
             pairs: 0,
             rows: 0,
             candidates: FxHashMap::default(),
+            field_domains: std::array::from_fn(|fi| {
+                domains_of(&FIELDS[fi]).fold(0u64, |m, d| m | d.bit())
+            }),
         }
     }
 
@@ -487,12 +492,8 @@ impl<'a> Linker<'a> {
                 let seg = &segs[si].1;
                 let present = seg.present(o);
                 let (mut held, mut agree) = (0u16, 0u16);
-                for (fi, f) in FIELDS.iter().enumerate() {
-                    if !prep.has[fi] {
-                        continue;
-                    }
-                    let bits = domains_of(f).fold(0u64, |m, d| m | d.bit());
-                    if present & bits == 0 {
+                for fi in 0..NF {
+                    if !prep.has[fi] || present & self.field_domains[fi] == 0 {
                         continue;
                     }
                     held |= 1 << fi;

@@ -27,12 +27,16 @@ const CACHE_LIMIT: usize = 100_000;
 pub struct Cache {
     pub(super) values: Vec<FxHashMap<String, Fp>>,
     pub(super) raw: Vec<FxHashMap<String, Option<Fp>>>,
-    pub(super) names: [FxHashMap<String, NameInfo>; 2],
+    /// Per name kind: the index of each raw name's forms in `infos`.
+    pub(super) names: [FxHashMap<String, u32>; 2],
+    pub(super) infos: [Vec<NameInfo>; 2],
     pub(super) scratch: String,
     /// Places and address words already reported in [`RowPrints::names`] (enrolment).
     pub(super) places: rustc_hash::FxHashSet<(NameKind, String)>,
     /// Whether a raw town name is a French commune (see `Parts::places_independent`).
     pub(super) french_towns: FxHashMap<String, bool>,
+    /// Birth years' fingerprints, keyed by the year itself.
+    pub(super) years: FxHashMap<i32, Fp>,
     /// Put every row's names in [`RowPrints::names`] (lookups), not only those this cache
     /// has not seen yet (enrolment, which collects each distinct name once).
     pub(super) every_name: bool,
@@ -106,6 +110,19 @@ impl Cache {
         fp
     }
 
+    /// The fingerprint of a birth year ([`Domain::BirthYear`]).
+    pub(super) fn year(&mut self, f: &Fingerprinter, y: i32) -> Fp {
+        if let Some(fp) = self.years.get(&y) {
+            return *fp;
+        }
+        if self.years.len() >= CACHE_LIMIT {
+            self.years.clear();
+        }
+        let fp = f.fp(Domain::BirthYear, &y.to_string());
+        self.years.insert(y, fp);
+        fp
+    }
+
     /// The fingerprint of a raw value whose canonical form `canon` computes (cached by the raw
     /// value, so the normalisation runs once per distinct spelling).
     pub(super) fn raw(
@@ -131,46 +148,57 @@ impl Cache {
         fp
     }
 
-    /// The name's forms and whether this cache had not seen it yet.
-    pub(super) fn name(
-        &mut self,
-        f: &Fingerprinter,
-        kind: NameKind,
-        raw: &str,
-    ) -> (&NameInfo, bool) {
-        let m = &mut self.names[kind as usize];
-        let new = !m.contains_key(raw);
-        if new {
-            if m.len() >= CACHE_LIMIT {
-                m.clear();
+    /// Bound the name maps: called between rows, so that the indices [`Cache::name`] returns
+    /// stay valid for the whole row.
+    pub(super) fn trim(&mut self) {
+        for k in 0..2 {
+            if self.names[k].len() >= CACHE_LIMIT {
+                self.names[k].clear();
+                self.infos[k].clear();
             }
-            let words = text::fold(raw);
-            let canonical: String = words.chars().filter(|c| !c.is_whitespace()).collect();
-            let (exact_d, _) = kind.domains();
-            let phonetic = name::phonetic(raw);
-            let info = NameInfo {
-                exact: f.fp(exact_d, &canonical),
-                core: if kind == NameKind::Last {
-                    f.fp(Domain::LastCore, &name::core(raw))
-                } else {
-                    0
-                },
-                phonetic_fp: (!phonetic.is_empty()).then(|| {
-                    f.fp(
-                        if kind == NameKind::Last {
-                            Domain::LastPhonetic
-                        } else {
-                            Domain::FirstPhonetic
-                        },
-                        &phonetic,
-                    )
-                }),
-                phonetic,
-                canonical,
-                words,
-            };
-            m.insert(raw.to_string(), info);
         }
-        (&m[raw], new)
+    }
+
+    /// The index of the name's forms ([`Cache::info`]) and whether this cache had not seen it
+    /// yet. One map lookup when it had.
+    pub(super) fn name(&mut self, f: &Fingerprinter, kind: NameKind, raw: &str) -> (u32, bool) {
+        let k = kind as usize;
+        if let Some(&i) = self.names[k].get(raw) {
+            return (i, false);
+        }
+        let words = text::fold(raw);
+        let canonical: String = words.chars().filter(|c| !c.is_whitespace()).collect();
+        let (exact_d, _) = kind.domains();
+        let phonetic = name::phonetic(raw);
+        let info = NameInfo {
+            exact: f.fp(exact_d, &canonical),
+            core: if kind == NameKind::Last {
+                f.fp(Domain::LastCore, &name::core(raw))
+            } else {
+                0
+            },
+            phonetic_fp: (!phonetic.is_empty()).then(|| {
+                f.fp(
+                    if kind == NameKind::Last {
+                        Domain::LastPhonetic
+                    } else {
+                        Domain::FirstPhonetic
+                    },
+                    &phonetic,
+                )
+            }),
+            phonetic,
+            canonical,
+            words,
+        };
+        let i = self.infos[k].len() as u32;
+        self.infos[k].push(info);
+        self.names[k].insert(raw.to_string(), i);
+        (i, true)
+    }
+
+    /// The forms of the name of kind `kind` at index `i` (from [`Cache::name`], this row).
+    pub(super) fn info(&self, kind: NameKind, i: u32) -> &NameInfo {
+        &self.infos[kind as usize][i as usize]
     }
 }
