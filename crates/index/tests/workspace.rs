@@ -155,6 +155,12 @@ fn enrol_registry_and_extracts_with_snapshots() {
     let ord = post.get(0).unwrap();
     assert_eq!(reg.id(ord), row[0]);
     assert_eq!(reg.ordinal(row[0]), Some(ord));
+    // One id hash serves every segment of the workspace (the linker hashes each id once).
+    let h = reg.id_hash(row[0]);
+    for (_, seg) in &index.snapshots {
+        assert_eq!(seg.id_hash(row[0]), h);
+        assert_eq!(seg.ordinal_hashed(row[0], h), seg.ordinal(row[0]));
+    }
     assert!(reg.present(ord) & Domain::Email.bit() != 0);
     // Term frequencies: a frequent surname has many postings, a NIR one.
     let last = f.fp(Domain::LastExact, &leaktrace_pii::name::canonical(row[2]));
