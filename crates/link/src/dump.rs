@@ -427,25 +427,10 @@ impl<'a> Linker<'a> {
                             continue;
                         };
                         let seg: &'a Segment = &segs[si].1;
-                        let held = match fps {
-                            LevelFps::Same(v) => v.iter().any(|fp| seg.postings(*fp).contains(o)),
-                            LevelFps::Shared { fps, per } => per[si]
-                                .get_or_init(|| held_postings(seg, fps))
-                                .iter()
-                                .any(|p| p.contains(o)),
-                            LevelFps::PerSegment { kind, exact, per } => per[si]
-                                .get_or_init(|| {
-                                    held_postings(seg, &self.neighbours(prep, *kind, exact, seg))
-                                })
-                                .iter()
-                                .any(|p| p.contains(o)),
-                            LevelFps::Words { edits, per } => per[si]
-                                .get_or_init(|| {
-                                    held_postings(seg, &self.address_variants(prep, *edits, seg))
-                                })
-                                .iter()
-                                .any(|p| p.contains(o)),
-                        };
+                        let held = self
+                            .level_postings(prep, fps, si, seg)
+                            .iter()
+                            .any(|p| p.contains(o));
                         if held {
                             level = li as u8;
                             break 'levels;
@@ -482,6 +467,27 @@ impl<'a> Linker<'a> {
             out[cm] = MISSING;
         }
         (out, foreign, versions)
+    }
+
+    /// The persons of segment `seg` (number `si`) who reach a later level of a field with
+    /// the row: looked up when a candidate there first needs them, then kept for the row's
+    /// other candidates. Nothing for the first level, whose agreement comes from the exact
+    /// postings ([`Linker::versions`]).
+    fn level_postings<'l>(
+        &self,
+        prep: &Prepared<'a, '_>,
+        fps: &'l LevelFps<'a>,
+        si: usize,
+        seg: &'a Segment,
+    ) -> &'l [Postings<'a>] {
+        match fps {
+            LevelFps::Same(_) => &[],
+            LevelFps::Shared { fps, per } => per[si].get_or_init(|| held_postings(seg, fps)),
+            LevelFps::PerSegment { kind, exact, per } => per[si]
+                .get_or_init(|| held_postings(seg, &self.neighbours(prep, *kind, exact, seg))),
+            LevelFps::Words { edits, per } => per[si]
+                .get_or_init(|| held_postings(seg, &self.address_variants(prep, *edits, seg))),
+        }
     }
 
     /// Per snapshot holding the person, the row's fields it holds and those agreeing exactly.

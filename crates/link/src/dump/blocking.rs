@@ -138,19 +138,9 @@ impl<'a> Linker<'a> {
     /// other segments; `holders` (persons holding one of the row's identifiers) are kept
     /// whatever their count.
     fn resolve(&self, hits: Hits, holders: &[Holder]) -> Vec<(String, Locations)> {
-        // Per (segment, ordinal), the bits of the row's identifier values it holds.
-        let mut held_by: Vec<(Key, u32)> = holders.iter().map(|h| ((h.0, h.1), h.2)).collect();
-        held_by.sort_unstable();
-        held_by.dedup_by(|b, a| {
-            let same = a.0 == b.0;
-            if same {
-                a.1 |= b.1;
-            }
-            same
-        });
         let segs: &'a [(leaktrace_index::SnapshotInfo, Segment)] = &self.index.snapshots;
         // Within one segment too, far fewer shared keys than the best cannot win.
-        let mut ranked = hits.ranked(&held_by);
+        let mut ranked = hits.ranked(holders);
         truncate_keeping(&mut ranked, MAX_CANDIDATES * segs.len().max(1), |r| {
             r.2 != 0
         });
@@ -189,7 +179,7 @@ impl<'a> Linker<'a> {
         // Holders stay whatever their count while the row's identifiers may point elsewhere
         // than its best candidate; once that candidate holds every one of them, the others
         // (a household's shared phone, homonyms' e-mail) are weighed like anyone else.
-        let all = holders.iter().fold(0u32, |m, h| m | h.2);
+        let all = holders.iter().fold(0u32, |m, h| m | h.1);
         let keep = by_id.first().is_some_and(|c| c.3 & all != all);
         by_id.retain(|c| 2 * c.1 >= best || (keep && c.3 != 0));
         truncate_keeping(&mut by_id, MAX_CANDIDATES, |c| keep && c.3 != 0);
@@ -224,16 +214,17 @@ impl<'a> Linker<'a> {
     }
 }
 
-/// A person holding one of the row's identifier values: (segment, ordinal, bit of the value
-/// among the row's identifier values).
-type Holder = (usize, u32, u32);
+/// A person holding one of the row's identifier values: (segment, ordinal), and the bits of
+/// the values it holds among the row's identifier values.
+type Holder = (Key, u32);
 
 /// The persons holding each of the row's identifier values, where a value is held by at most
-/// [`HOLDERS_MAX`] persons in a segment (a value held by more is no one's own). The same
-/// value in several segments has one bit; values past the 32nd share the last.
+/// [`HOLDERS_MAX`] persons in a segment (a value held by more is no one's own), sorted by key,
+/// each once. The same value in several segments has one bit; values past the 32nd share the
+/// last.
 fn holders_of(known: &Known<'_>) -> Vec<Holder> {
     let mut values: Vec<Fp> = Vec::new();
-    let mut holders = Vec::new();
+    let mut holders: Vec<Holder> = Vec::new();
     for (si, fp, post) in known {
         if post.is_empty() || post.len() > HOLDERS_MAX {
             continue;
@@ -243,8 +234,16 @@ fn holders_of(known: &Known<'_>) -> Vec<Holder> {
             values.len() - 1
         });
         let bit = 1u32 << v.min(31);
-        holders.extend(post.iter().map(|o| (*si, o, bit)));
+        holders.extend(post.iter().map(|o| ((*si, o), bit)));
     }
+    holders.sort_unstable();
+    holders.dedup_by(|b, a| {
+        let same = a.0 == b.0;
+        if same {
+            a.1 |= b.1;
+        }
+        same
+    });
     holders
 }
 
